@@ -1,0 +1,188 @@
+"""The requirement catalog: every rule the suite checks, with its level and its source.
+
+This is the map of the suite. Every check names the requirement(s) it verifies by ID, and
+reports are organised by requirement. IDs are stable: a renamed rule keeps its ID.
+
+Levels:
+    MUST      a documented rule; a failure makes the target non-conformant (exit 1)
+    SHOULD    expected behaviour; a failure is reported, not fatal
+    INFO      left open by the documentation; never fails, records what was observed
+
+Sources are abbreviated:
+    api-ref   the API reference for Uploads (createUpload, addUploadPart, completeUpload,
+              cancelUpload) and the objects Upload, UploadPart, File
+    openapi   the public OpenAPI document of the API
+    sdk       the official Python SDK (`openai`, `client.uploads`)
+    rule N    rule N of the facts document (shared/uploads-api.md, "Rules (documented)")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    INFO = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    id: str
+    level: Level
+    title: str
+    source: str
+    # True when the check needs the target's test controls (a clock the suite can advance).
+    needs_test_controls: bool = False
+
+
+def _req(id: str, level: Level, title: str, source: str, **kw: bool) -> Requirement:
+    return Requirement(id, level, title, source, **kw)
+
+
+M, S, I = Level.MUST, Level.SHOULD, Level.INFO
+
+_ALL: tuple[Requirement, ...] = (
+    # --- create -------------------------------------------------------------------------
+    _req("CREATE-VALID", M,
+         "A valid create request is answered 200 with an Upload in status pending that echoes "
+         "filename, purpose and bytes.", "api-ref createUpload"),
+    _req("CREATE-INVALID", M,
+         "A create request with a missing, mistyped or unknown field, or a purpose outside "
+         "the enum, is refused with a 4xx.", "rule 10; openapi CreateUploadRequest"),
+    _req("UPLOAD-SIZE-LIMIT", M,
+         "A declared size of exactly 8 GiB is accepted; one byte more is refused.",
+         "rule 2; api-ref createUpload"),
+    _req("UPLOAD-EXPIRES-AT", M,
+         "An Upload's expires_at is its created_at plus 3600 seconds.", "rule 3"),
+    _req("UPLOAD-CREATED-AT", S,
+         "An Upload's created_at is the target's current time (within a minute).", "api-ref Upload"),
+    # --- objects ------------------------------------------------------------------------
+    _req("OBJECT-UPLOAD", M,
+         "Every Upload answer has id, object 'upload', bytes, created_at, expires_at, filename, "
+         "purpose and a known status, with the documented types.", "api-ref Upload"),
+    _req("OBJECT-PART", M,
+         "Every UploadPart answer has id, object 'upload.part', created_at and the upload_id "
+         "of the upload it was added to.", "api-ref UploadPart"),
+    _req("OBJECT-FILE", M,
+         "A completed Upload carries a File whose bytes equal the declared size and whose "
+         "filename and purpose are the upload's.", "rule 9; api-ref Upload.file"),
+    _req("ERROR-ENVELOPE", M,
+         "Every refusal is a 4xx answer whose JSON body is an error envelope "
+         "{error: {message, type, param, code}}.", "rule 10; api-ref errors"),
+    _req("IDS-UNIQUE", M,
+         "Upload IDs and part IDs are never reused.", "api-ref Upload.id, UploadPart.id"),
+    # --- parts --------------------------------------------------------------------------
+    _req("PART-VALID", M,
+         "A part of 1 byte up to 64 MiB added to a pending upload is accepted.",
+         "api-ref addUploadPart"),
+    _req("PART-SIZE-LIMIT", M,
+         "A part of exactly 64 MiB is accepted; a part of 64 MiB + 1 byte is refused.",
+         "rule 1; sdk default part size"),
+    _req("PART-PARALLEL", M,
+         "Parts added in parallel are all accepted and all usable at completion.", "rule 4"),
+    _req("PART-AFTER-END", M,
+         "No part is accepted by a completed or cancelled upload.", "rule 8"),
+    _req("PART-UNKNOWN-UPLOAD", M,
+         "A part sent to an unknown upload ID is refused.", "rule 10"),
+    _req("PART-INVALID", M,
+         "A part request without a 'data' file field, or not multipart, is refused with a 4xx.",
+         "rule 10; api-ref addUploadPart"),
+    # --- complete -----------------------------------------------------------------------
+    _req("COMPLETE-VALID", M,
+         "Completing a pending upload with its parts, sizes matching, is answered 200 with "
+         "status completed.", "api-ref completeUpload"),
+    _req("COMPLETE-ORDER", M,
+         "The completed file's bytes are the listed parts' bytes concatenated in part_ids "
+         "order, whatever order the parts were added in.", "rule 5"),
+    _req("COMPLETE-BYTE-COUNT", M,
+         "Completion is refused when the listed parts' sizes do not add up to the declared "
+         "bytes.", "rule 6"),
+    _req("COMPLETE-MD5", M,
+         "Completion with a wrong md5 is refused; with the right md5 it succeeds.", "rule 7"),
+    _req("COMPLETE-FOREIGN-PART", M,
+         "Completion listing an unknown part ID or a part of another upload is refused.",
+         "rule 10; rule 5"),
+    _req("COMPLETE-STATE", M,
+         "Completing an upload that is already completed or cancelled, or an unknown upload, "
+         "is refused.", "rule 8; api-ref completeUpload"),
+    _req("COMPLETE-INVALID", M,
+         "A complete request with missing, mistyped or unknown fields is refused with a 4xx.",
+         "rule 10; openapi CompleteUploadRequest"),
+    # --- cancel -------------------------------------------------------------------------
+    _req("CANCEL-VALID", M,
+         "Cancelling a pending upload is answered 200 with status cancelled.",
+         "api-ref cancelUpload"),
+    _req("CANCEL-STATE", M,
+         "Cancelling a completed upload, or an unknown upload, is refused.",
+         "rule 8; api-ref cancelUpload"),
+    # --- expiry -------------------------------------------------------------------------
+    _req("EXPIRY-ENFORCED", M,
+         "Once an upload's hour has passed it accepts no part, completion or cancel.",
+         "rule 3", needs_test_controls=True),
+    # --- content ------------------------------------------------------------------------
+    _req("CONTENT-BYTES", M,
+         "Where the target serves GET /files/{id}/content, it returns the assembled bytes "
+         "exactly.", "rule 5; rule 9"),
+    # --- races --------------------------------------------------------------------------
+    _req("RACE-LINEARIZABLE", M,
+         "A completion or cancel racing with part additions ends in a state that some "
+         "order of those operations allows.", "rule 4; rule 8"),
+    # --- auth and robustness ------------------------------------------------------------
+    _req("AUTH-REQUIRED", M,
+         "Every operation without credentials, or with a wrong key, is answered 401.",
+         "rule 10; api-ref authentication"),
+    _req("NO-SERVER-ERROR", M,
+         "No request, however malformed, is answered with a 5xx or a broken answer.",
+         "rule 10"),
+    # --- schema-driven (schemathesis against the project's OpenAPI document) ------------
+    _req("SCHEMA-RESPONSE", M,
+         "Every answer's status code and body conform to the OpenAPI document.",
+         "openapi (the project's own document)"),
+    _req("SCHEMA-CONTENT-TYPE", S,
+         "Every JSON answer is sent with an application/json content type.", "openapi"),
+    _req("SCHEMA-NEGATIVE", M,
+         "Requests that break the OpenAPI document's request schema are refused with a 4xx.",
+         "openapi; rule 10"),
+    # --- left open: observed, never failed ----------------------------------------------
+    _req("OPEN-REFUSAL-CODE", I,
+         "Which 4xx code the target uses for each kind of refusal.", "left open"),
+    _req("OPEN-ZERO-BYTE-PART", I,
+         "Whether a zero-byte part is accepted.", "left open"),
+    _req("OPEN-EMPTY-UPLOAD", I,
+         "Whether a zero-byte upload completes with part_ids [].", "left open; sdk"),
+    _req("OPEN-SUBSET-COMPLETION", I,
+         "Whether completion may list a subset of the added parts.", "left open"),
+    _req("OPEN-DUPLICATE-PART-IDS", I,
+         "Whether duplicate IDs in part_ids are refused.", "left open"),
+    _req("OPEN-CANCEL-TWICE", I,
+         "Whether cancelling a cancelled upload is refused or idempotent.", "left open"),
+    _req("OPEN-OVERFLOW-PART", I,
+         "Whether a part that pushes the total past the declared bytes is refused at once.",
+         "left open"),
+    _req("OPEN-ID-FORMAT", I,
+         "The format of upload, part and file IDs, and extra fields in objects.", "left open"),
+    _req("OPEN-LENIENCY", I,
+         "Leniency at the edges of the request format (null optionals, 10.0 for an integer, "
+         "extra form fields, JSON without a JSON content type, upper-case md5).", "left open"),
+    _req("OPEN-FILE-ENDPOINTS", I,
+         "Whether GET /files/{id} and GET /files/{id}/content serve the completed file.",
+         "left open"),
+    _req("OPEN-NESTED-FILE-STATUS", I,
+         "The status of the nested File on completion.", "left open"),
+    _req("OPEN-MIME-TYPE", I,
+         "Which purpose and mime_type pairs the target accepts.", "left open"),
+)
+
+CATALOG: dict[str, Requirement] = {r.id: r for r in _ALL}
+
+
+def get(requirement_id: str) -> Requirement:
+    """The requirement with this ID; a KeyError names an ID missing from the catalog."""
+    return CATALOG[requirement_id]
+
+
+def is_fatal(requirement_id: str) -> bool:
+    return CATALOG[requirement_id].level is Level.MUST
