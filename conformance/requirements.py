@@ -42,7 +42,7 @@ def _req(id: str, level: Level, title: str, source: str, **kw: bool) -> Requirem
     return Requirement(id, level, title, source, **kw)
 
 
-M, S, I = Level.MUST, Level.SHOULD, Level.INFO
+M, S, INFO = Level.MUST, Level.SHOULD, Level.INFO
 
 _ALL: tuple[Requirement, ...] = (
     # --- create -------------------------------------------------------------------------
@@ -58,7 +58,8 @@ _ALL: tuple[Requirement, ...] = (
     _req("UPLOAD-EXPIRES-AT", M,
          "An Upload's expires_at is its created_at plus 3600 seconds.", "rule 3"),
     _req("UPLOAD-CREATED-AT", S,
-         "An Upload's created_at is the target's current time (within a minute).", "api-ref Upload"),
+         "An Upload's created_at is the target's current time (within a minute).",
+         "api-ref Upload"),
     # --- objects ------------------------------------------------------------------------
     _req("OBJECT-UPLOAD", M,
          "Every Upload answer has id, object 'upload', bytes, created_at, expires_at, filename, "
@@ -147,32 +148,32 @@ _ALL: tuple[Requirement, ...] = (
          "Requests that break the OpenAPI document's request schema are refused with a 4xx.",
          "openapi; rule 10"),
     # --- left open: observed, never failed ----------------------------------------------
-    _req("OPEN-REFUSAL-CODE", I,
+    _req("OPEN-REFUSAL-CODE", INFO,
          "Which 4xx code the target uses for each kind of refusal.", "left open"),
-    _req("OPEN-ZERO-BYTE-PART", I,
+    _req("OPEN-ZERO-BYTE-PART", INFO,
          "Whether a zero-byte part is accepted.", "left open"),
-    _req("OPEN-EMPTY-UPLOAD", I,
+    _req("OPEN-EMPTY-UPLOAD", INFO,
          "Whether a zero-byte upload completes with part_ids [].", "left open; sdk"),
-    _req("OPEN-SUBSET-COMPLETION", I,
+    _req("OPEN-SUBSET-COMPLETION", INFO,
          "Whether completion may list a subset of the added parts.", "left open"),
-    _req("OPEN-DUPLICATE-PART-IDS", I,
+    _req("OPEN-DUPLICATE-PART-IDS", INFO,
          "Whether duplicate IDs in part_ids are refused.", "left open"),
-    _req("OPEN-CANCEL-TWICE", I,
+    _req("OPEN-CANCEL-TWICE", INFO,
          "Whether cancelling a cancelled upload is refused or idempotent.", "left open"),
-    _req("OPEN-OVERFLOW-PART", I,
+    _req("OPEN-OVERFLOW-PART", INFO,
          "Whether a part that pushes the total past the declared bytes is refused at once.",
          "left open"),
-    _req("OPEN-ID-FORMAT", I,
+    _req("OPEN-ID-FORMAT", INFO,
          "The format of upload, part and file IDs, and extra fields in objects.", "left open"),
-    _req("OPEN-LENIENCY", I,
+    _req("OPEN-LENIENCY", INFO,
          "Leniency at the edges of the request format (null optionals, 10.0 for an integer, "
          "extra form fields, JSON without a JSON content type, upper-case md5).", "left open"),
-    _req("OPEN-FILE-ENDPOINTS", I,
+    _req("OPEN-FILE-ENDPOINTS", INFO,
          "Whether GET /files/{id} and GET /files/{id}/content serve the completed file.",
          "left open"),
-    _req("OPEN-NESTED-FILE-STATUS", I,
+    _req("OPEN-NESTED-FILE-STATUS", INFO,
          "The status of the nested File on completion.", "left open"),
-    _req("OPEN-MIME-TYPE", I,
+    _req("OPEN-MIME-TYPE", INFO,
          "Which purpose and mime_type pairs the target accepts.", "left open"),
 )
 

@@ -1,0 +1,793 @@
+"""The target client: every HTTP request the suite sends to a target, and its record.
+
+`TargetClient` sends a request with a timeout, retries the answers that ask for it (429,
+503) and the connections that never carried the request, and records each exchange as an
+`Exchange` with the API key redacted and a curl line that reproduces it. A transport failure
+never raises: it comes back as an `Answer` without a status, the error recorded.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import json as jsonlib
+import os
+import random
+import shlex
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+
+from conformance.results import Exchange
+
+__all__ = [
+    "MISSING",
+    "Answer",
+    "ContentStream",
+    "Redactor",
+    "Response",
+    "TargetClient",
+    "TargetUnreachable",
+    "TestControlsError",
+    "json_body",
+    "redact_url",
+]
+
+PREVIEW_LIMIT: Final = 2000  # characters of a body kept in an Exchange
+MAX_ANSWER_BYTES: Final = 16 * 1024 * 1024  # an answer to request() larger than this is broken
+REDACTED: Final = "[REDACTED]"
+CONTROLS_PATH: Final = "/_conformance"
+_CURL_INLINE_LIMIT: Final = 8192  # a body longer than this goes to a file in the curl line
+_RETRY_STATUSES: Final = frozenset({429, 503})
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# The request never reached the target: always safe to send again.
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# No target answers at all: the run cannot be done.
+_UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
+_LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+class _Missing(enum.Enum):
+    MISSING = "MISSING"
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing.MISSING  # "no JSON body", as opposed to a JSON `null`
+
+Chunks = Iterable[bytes] | Callable[[], Iterable[bytes]]
+
+
+class TargetUnreachable(Exception):
+    """The target does not answer at all (refused, unknown host, timeout)."""
+
+
+class TestControlsError(RuntimeError):
+    """The target's test controls are missing or refused a request."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+
+# --- redaction ----------------------------------------------------------------------------
+
+
+class Redactor:
+    """Scrubs one secret (the API key) from text and bytes, in its plain and encoded forms."""
+
+    __slots__ = ("_bytes", "_texts")
+    MIN_LENGTH: Final = 4  # shorter "keys" would scrub ordinary words from every body
+
+    def __init__(self, secret: str | None) -> None:
+        texts: set[str] = set()
+        if secret and len(secret) >= self.MIN_LENGTH:
+            texts = {secret, quote(secret, safe=""), jsonlib.dumps(secret)[1:-1]}
+        self._texts = tuple(sorted(texts, key=len, reverse=True))
+        self._bytes = tuple(t.encode() for t in self._texts)
+
+    def text(self, value: str) -> str:
+        for secret in self._texts:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def data(self, value: bytes) -> bytes:
+        for secret in self._bytes:
+            if secret in value:
+                value = value.replace(secret, REDACTED.encode())
+        return value
+
+    def __repr__(self) -> str:
+        return f"Redactor({REDACTED})"
+
+
+def redact_url(url: str, redactor: Redactor | None = None) -> str:
+    """The URL without a password in it (and without the secret, if one is given)."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{host}")
+        url = urlunsplit(parts)
+    return redactor.text(url) if redactor else url
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, repr=False)
+class Answer:
+    """A target's answer to one request: the record, and the full parsed body.
+
+    `status` is None when no usable answer arrived (the reason is in `error`). `json` is the
+    parsed body of the whole answer (the Exchange holds only a preview); `json_error` says
+    why there is none when JSON was expected.
+    """
+
+    exchange: Exchange
+    status: int | None
+    json: Any
+    json_error: str | None
+    headers: httpx.Headers
+    content: bytes
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def is_client_error(self) -> bool:
+        return self.status is not None and 400 <= self.status < 500
+
+    @property
+    def error(self) -> str | None:
+        return self.exchange.error
+
+    def __repr__(self) -> str:
+        return (f"Answer({self.exchange.method} {self.exchange.url} -> {self.status}, "
+                f"{len(self.content)} bytes, error={self.error!r})")
+
+
+Response = Answer  # the name the design sketch uses
+
+
+def json_body(answer: Answer | Exchange) -> Any | None:
+    """The parsed JSON body: the full one of an Answer, the preview's of a bare Exchange."""
+    if isinstance(answer, Answer):
+        return answer.json
+    try:
+        return jsonlib.loads(answer.response_body)
+    except ValueError:
+        return None
+
+
+class ContentStream:
+    """A streamed answer (GET /files/{id}/content): iterate it for the body's chunks.
+
+    Iterating never raises a transport error: it stops, and `error` says why. A non-2xx
+    answer is read at once, so its `json` is there before iterating.
+    """
+
+    def __init__(self, client: TargetClient, pending: _Pending, chunk_size: int) -> None:
+        self._client = client
+        self._pending = pending
+        self._chunk_size = chunk_size
+        self._prefetched: bytes | None = None
+        self.exchange = pending.exchange
+        self.headers = pending.headers
+        self.bytes_read = 0
+        self.json: Any = None
+        self._done = pending.response is None
+        if pending.response is not None and not (200 <= pending.response.status_code < 300):
+            content, self.json, _ = client._finish(pending, expect_json=True)
+            self._prefetched = content
+            self._done = True
+
+    @property
+    def status(self) -> int | None:
+        """The answer's status; a body cut short keeps it, with `error` saying so."""
+        return self.exchange.status
+
+    @property
+    def error(self) -> str | None:
+        return self.exchange.error
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._prefetched is not None:
+            data, self._prefetched = self._prefetched, b""
+            if data:
+                self.bytes_read += len(data)
+                yield data
+            return
+        if self._done:
+            return
+        response = self._pending.response
+        assert response is not None
+        try:
+            for chunk in response.iter_bytes(self._chunk_size):
+                self.bytes_read += len(chunk)
+                yield chunk
+        except httpx.HTTPError as exc:
+            self.exchange.error = self._client._describe(exc, after_status=self.status)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        if self._pending.response is not None:
+            self._pending.response.close()
+        self.exchange.response_body = f"<streamed: {self.bytes_read} bytes read>"
+        self.exchange.duration_s = time.perf_counter() - self._pending.started
+
+
+# --- the client ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Spec:
+    """One request as the caller described it, ready to be sent (again, on a retry)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]  # exactly what is sent, the real key included
+    recorded_headers: dict[str, str]  # what the Exchange shows
+    body: Callable[[], bytes | Iterable[bytes]] | None
+    retryable: bool  # the body can be produced again
+    preview: str
+    curl: str
+    idempotent: bool
+    max_retries: int
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An attempt whose answer head has arrived (or failed), its body not yet read."""
+
+    exchange: Exchange
+    response: httpx.Response | None
+    started: float
+    failure: BaseException | None = None
+    attempts: int = 1
+    headers: httpx.Headers = field(default_factory=httpx.Headers)  # redacted
+
+
+class TargetClient:
+    """Sends requests to one target and records every exchange, the key redacted."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
+        retry_after_cap: float = 30.0,
+        history: int = 200,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the base URL must look like http(s)://host[:port][/path], got "
+                             + repr(redact_url(base_url, Redactor(api_key))))
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max(0, max_retries)
+        self._api_key = api_key
+        self._redactor = Redactor(api_key)
+        self._backoff = (backoff_base, backoff_cap, retry_after_cap)
+        self._max_answer_bytes = max_answer_bytes
+        self._sleep = sleep
+        self._log: deque[Exchange] = deque(maxlen=history)
+        self._controls: str | _Missing | None = MISSING  # the controls' URL, once looked up
+        self._controls_lock = threading.Lock()
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,  # a redirect is an answer to check, not to follow
+            trust_env=parts.hostname not in _LOOPBACK,  # no proxy between us and a local target
+            headers={"User-Agent": "uploads-conformance"},
+        )
+
+    # -- lifecycle --
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TargetClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TargetClient({self.display_url!r}, api_key={REDACTED})"
+
+    @property
+    def display_url(self) -> str:
+        """The base URL as it may be shown and written (no credentials)."""
+        return redact_url(self.base_url, self._redactor)
+
+    def redact(self, text: str) -> str:
+        """The text with the API key scrubbed out (for messages built from answers)."""
+        return self._redactor.text(text)
+
+    # -- requests --
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = MISSING,
+        content: bytes | Chunks | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool | str = True,
+        expect_json: bool = True,
+        idempotent: bool | None = None,
+    ) -> Answer:
+        """Send one request and return its answer; transport failures come back recorded.
+
+        `json` is serialised (any JSON-able value, `None` sends `null`); `content` is sent
+        as is: bytes, a zero-argument callable producing the chunks (retryable), or a
+        one-shot iterable of chunks (never retried).
+        """
+        method = method.upper()
+        sent: dict[str, str] = {}
+        body: Callable[[], bytes | Iterable[bytes]] | None = None
+        retryable = True
+        if json is not MISSING:
+            if content is not None:
+                raise TypeError("give json or content, not both")
+            data = jsonlib.dumps(json).encode()
+            sent["Content-Type"] = "application/json"
+            body = _constant(data)
+        elif isinstance(content, bytes | bytearray | memoryview):
+            data = bytes(content)
+            body = _constant(data)
+        elif callable(content):
+            data = None
+            body = content
+        elif content is not None:
+            data = None
+            body = _once(content)
+            retryable = False
+        else:
+            data = None
+        _merge_headers(sent, headers)
+        if data is not None:
+            preview = _preview(self._redactor.data(data))
+        else:
+            preview = "" if body is None else "<streamed body>"
+        curl = self._curl(method, self._url(path), sent, auth, data=data,
+                          streamed=body is not None and data is None)
+        return self._request(self._spec(method, path, sent, auth, body, retryable, preview,
+                                        curl, idempotent), expect_json=expect_json)
+
+    def add_part(
+        self,
+        upload_id: str,
+        chunks: bytes | Chunks,
+        size: int,
+        *,
+        field_name: str = "data",
+        filename: str = "part.bin",
+        content_type: str = "application/octet-stream",
+        extra_fields: dict[str, str] | None = None,
+        auth: bool | str = True,
+    ) -> Answer:
+        """POST /uploads/{upload_id}/parts as a streamed multipart/form-data body.
+
+        `chunks` yields exactly `size` bytes; give a zero-argument callable producing them
+        for the request to be retryable. The part is never held in memory whole.
+        """
+        form = _MultipartForm(field_name, filename, content_type, extra_fields or {}, size)
+        if isinstance(chunks, bytes | bytearray | memoryview):
+            chunks = _constant_iter(bytes(chunks))
+        retryable = callable(chunks)
+        source = chunks if callable(chunks) else _once(chunks)
+        sent = {"Content-Type": form.content_type, "Content-Length": str(form.length)}
+        extras = "".join(f", {k}={v}" for k, v in form.extra_fields.items())
+        preview = _truncate(self._redactor.text(
+            f"<multipart/form-data: {field_name}={filename}, {size} bytes{extras}>"))
+        curl = self._curl("POST", self._url(f"/uploads/{quote(upload_id, safe='')}/parts"),
+                          sent, auth, form=form)
+        spec = self._spec("POST", f"/uploads/{quote(upload_id, safe='')}/parts", sent, auth,
+                          lambda: form.stream(source()), retryable, preview, curl, False)
+        return self._request(spec, expect_json=True)
+
+    @contextmanager
+    def stream_get(self, path: str, *, auth: bool | str = True,
+                   chunk_size: int = 1 << 20) -> Iterator[ContentStream]:
+        """GET a (possibly large) body and iterate it in chunks, recorded on close.
+
+            with client.stream_get(f"/files/{file_id}/content") as stream:
+                for chunk in stream: ...
+        """
+        curl = self._curl("GET", self._url(path), {}, auth)
+        spec = self._spec("GET", path, {}, auth, None, True, "", curl, True)
+        stream = ContentStream(self, self._send(spec), chunk_size)
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+    def recent(self, n: int | None = None) -> list[Exchange]:
+        """The last n exchanges (all kept ones without n), oldest first."""
+        log = list(self._log)
+        return log if n is None else log[-n:] if n > 0 else []
+
+    # -- reachability and test controls --
+
+    def check_reachable(self) -> Answer:
+        """Any HTTP answer to GET /uploads; TargetUnreachable if none arrives."""
+        spec = self._spec("GET", "/uploads", {}, False, None, True, "",
+                          self._curl("GET", self._url("/uploads"), {}, False), True)
+        spec.max_retries = min(1, self.max_retries)
+        pending = self._send(spec)
+        if isinstance(pending.failure, _UNREACHABLE):
+            raise TargetUnreachable(f"target {self.display_url} is unreachable: "
+                                    f"{pending.exchange.error}")
+        return self._answer(pending, expect_json=False)
+
+    def controls_available(self) -> bool:
+        """Whether the target offers the test controls (GET /_conformance)."""
+        return self._controls_url() is not None
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the target's clock forward; returns the target's new time (unix seconds)."""
+        url = self._require_controls()
+        answer = self.request("POST", url + "/clock/advance", json={"seconds": seconds})
+        if not answer.ok:
+            raise TestControlsError(f"advancing the clock was answered {answer.status}: "
+                                    f"{answer.error or answer.exchange.response_body[:200]}")
+        now = _number(answer.json, "now")
+        return now if now is not None else (self.target_now() or time.time())
+
+    def target_now(self) -> float | None:
+        """The target's current time: its test clock, else its Date header, else None."""
+        url = self._controls_url()
+        if url is not None:
+            for candidate in (url + "/clock", url):
+                answer = self.request("GET", candidate)
+                now = _number(answer.json, "now") if answer.ok else None
+                if now is not None:
+                    return now
+        answer = self.request("GET", "/uploads", expect_json=False)
+        date = answer.headers.get("date")
+        parsed = email.utils.parsedate_to_datetime(date) if date else None
+        return parsed.timestamp() if parsed is not None else None
+
+    # -- internals --
+
+    def _controls_url(self) -> str | None:
+        with self._controls_lock:
+            if self._controls is MISSING:
+                self._controls = None
+                origin = urlunsplit(urlsplit(self.base_url)._replace(path="", query=""))
+                for url in dict.fromkeys((self.base_url + CONTROLS_PATH, origin + CONTROLS_PATH)):
+                    answer = self.request("GET", url)
+                    if answer.status == 200 and isinstance(answer.json, dict) \
+                            and answer.json.get("object") == "test_controls":
+                        self._controls = url
+                        break
+            return self._controls
+
+    def _require_controls(self) -> str:
+        url = self._controls_url()
+        if url is None:
+            raise TestControlsError(f"target {self.display_url} offers no test controls")
+        return url
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def _spec(self, method: str, path: str, sent: dict[str, str], auth: bool | str,
+              body: Callable[[], bytes | Iterable[bytes]] | None, retryable: bool,
+              preview: str, curl: str, idempotent: bool | None) -> _Spec:
+        headers = dict(sent)
+        recorded = {k: self._redactor.text(v) for k, v in sent.items()}
+        if not any(k.lower() == "authorization" for k in sent):
+            if auth is True and self._api_key is not None:
+                headers["Authorization"] = f"Bearer {self._api_key}"
+                recorded["Authorization"] = f"Bearer {REDACTED}"
+            elif isinstance(auth, str):  # a deliberately wrong key: shown, but never ours
+                headers["Authorization"] = f"Bearer {auth}"
+                recorded["Authorization"] = self._redactor.text(headers["Authorization"])
+        return _Spec(method, self._url(path), headers, recorded, body, retryable, preview,
+                     curl, method in _IDEMPOTENT if idempotent is None else idempotent,
+                     self.max_retries)
+
+    def _request(self, spec: _Spec, *, expect_json: bool) -> Answer:
+        return self._answer(self._send(spec), expect_json=expect_json)
+
+    def _answer(self, pending: _Pending, *, expect_json: bool) -> Answer:
+        content, parsed, json_error = self._finish(pending, expect_json=expect_json)
+        return Answer(pending.exchange, pending.exchange.status, parsed, json_error,
+                      pending.headers, content, pending.attempts)
+
+    def _send(self, spec: _Spec) -> _Pending:
+        """Send with retries; the last attempt's answer comes back with its body unread."""
+        attempt = 0
+        while True:
+            pending = self._send_once(spec)
+            self._log.append(pending.exchange)
+            delay = self._retry_delay(spec, pending, attempt)
+            if delay is None:
+                pending.attempts = attempt + 1
+                return pending
+            self._finish(pending, expect_json=False)
+            self._sleep(delay)
+            attempt += 1
+
+    def _send_once(self, spec: _Spec) -> _Pending:
+        exchange = Exchange(spec.method, self._redactor.text(redact_url(spec.url)),
+                            spec.recorded_headers, spec.preview, None, curl=spec.curl)
+        started = time.perf_counter()
+        try:
+            request = self._http.build_request(
+                spec.method, spec.url, headers=spec.headers,
+                content=spec.body() if spec.body is not None else None)
+            if "content-length" in request.headers:
+                exchange.request_headers = {**spec.recorded_headers,
+                                            "Content-Length": request.headers["content-length"]}
+            response = self._http.send(request, stream=True)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            exchange.error = self._describe(exc)
+            exchange.duration_s = time.perf_counter() - started
+            return _Pending(exchange, None, started, exc)
+        exchange.status = response.status_code
+        recorded = {k: self._redactor.text(v) for k, v in response.headers.items()}
+        exchange.response_headers = recorded
+        headers = response.headers
+        if any(recorded[k] != v for k, v in headers.items()):  # the target echoed the key
+            headers = httpx.Headers(recorded)
+        return _Pending(exchange, response, started, headers=headers)
+
+    def _finish(self, pending: _Pending, *, expect_json: bool) -> tuple[bytes, Any, str | None]:
+        """Read the rest of the answer, complete its Exchange, parse its JSON."""
+        exchange, response = pending.exchange, pending.response
+        if response is None:
+            exchange.duration_s = time.perf_counter() - pending.started
+            return b"", None, exchange.error if expect_json else None
+        content = b""
+        try:
+            content = self._read_capped(response)
+        except httpx.HTTPError as exc:
+            exchange.error = self._describe(exc, after_status=exchange.status)
+            exchange.status = None
+        finally:
+            response.close()
+            exchange.duration_s = time.perf_counter() - pending.started
+        content = self._redactor.data(content)
+        exchange.response_body = _preview(content)
+        if exchange.status is None:
+            return content, None, exchange.error if expect_json else None
+        parsed, json_error = None, None
+        if expect_json:
+            if not content.strip():
+                json_error = "empty answer body where JSON was expected"
+            else:
+                try:
+                    parsed = jsonlib.loads(content)
+                except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+                    json_error = f"answer body is not JSON: {exc}"
+            if json_error is not None:
+                exchange.error = json_error
+        return content, parsed, json_error
+
+    def _read_capped(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > self._max_answer_bytes:
+                raise httpx.DecodingError(
+                    f"answer body larger than {self._max_answer_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _retry_delay(self, spec: _Spec, pending: _Pending, attempt: int) -> float | None:
+        if attempt >= spec.max_retries:
+            return None
+        base, cap, retry_after_cap = self._backoff
+        backoff = min(cap, base * 2 ** attempt) * (0.5 + random.random() / 2)
+        if pending.response is not None:
+            if pending.response.status_code not in _RETRY_STATUSES or not spec.retryable:
+                return None
+            asked = _retry_after(pending.response.headers)
+            return backoff if asked is None else min(asked, retry_after_cap)
+        failure = pending.failure
+        if isinstance(failure, _NOT_SENT) and spec.retryable:
+            return backoff
+        # Sent, and the connection broke: only an idempotent request may go again. A timeout
+        # is not retried: a hanging target is a finding, and waiting again only delays it.
+        if isinstance(failure, httpx.NetworkError | httpx.RemoteProtocolError) \
+                and not isinstance(failure, httpx.TimeoutException) \
+                and spec.idempotent and spec.retryable:
+            return backoff
+        return None
+
+    def _describe(self, exc: BaseException, *, after_status: int | None = None) -> str:
+        kind = "timeout" if isinstance(exc, httpx.TimeoutException) else ""
+        text = f"{type(exc).__name__}: {exc}" if not kind else \
+            f"timeout ({type(exc).__name__}) after {self.timeout:g} s: {exc}"
+        if after_status is not None:
+            text = f"broken answer after status {after_status}: {text}"
+        return self._redactor.text(text)
+
+    def _curl(self, method: str, url: str, sent: dict[str, str], auth: bool | str, *,
+              data: bytes | None = None, streamed: bool = False,
+              form: _MultipartForm | None = None) -> str:
+        words = ["curl", "-sS", "-X", method, shlex.quote(self._redactor.text(redact_url(url)))]
+        comments: list[str] = []
+        if auth is True and self._api_key is not None:
+            words += ["-H", '"Authorization: Bearer $OPENAI_API_KEY"']
+        elif isinstance(auth, str):
+            words += ["-H", shlex.quote(self._redactor.text(f"Authorization: Bearer {auth}"))]
+        skip = {"content-length"} | ({"content-type"} if form is not None else set())
+        for name, value in sent.items():
+            if name.lower() not in skip:
+                words += ["-H", shlex.quote(self._redactor.text(f"{name}: {value}"))]
+        has_type = any(k.lower() == "content-type" for k in sent)
+        if form is not None:
+            comments.append(f"# first make a part of {form.size} bytes: "
+                            f"head -c {form.size} /dev/urandom > part.bin")
+            for name, value in form.extra_fields.items():
+                words += ["--form-string", shlex.quote(self._redactor.text(f"{name}={value}"))]
+            spec = f"{form.field_name}=@part.bin"
+            if form.filename != "part.bin":
+                spec += f";filename={form.filename}"
+            if form.file_type != "application/octet-stream":
+                spec += f";type={form.file_type}"
+            words += ["-F", shlex.quote(self._redactor.text(spec))]
+        elif data is not None or streamed:
+            if not has_type:  # curl would add a form content type of its own
+                words += ["-H", shlex.quote("Content-Type:")]
+            text = _utf8(data) if data is not None and len(data) <= _CURL_INLINE_LIMIT else None
+            if text is not None:
+                words += ["--data-binary", shlex.quote(self._redactor.text(text))]
+            else:
+                size = "the" if data is None else f"{len(data)} bytes of the"
+                comments.append(f"# body.bin holds {size} request body (see the exchange)")
+                words += ["--data-binary", "@body.bin"]
+        return "\n".join([*comments, " ".join(words)])
+
+
+# --- multipart ----------------------------------------------------------------------------
+
+
+class _MultipartForm:
+    """A multipart/form-data body of text fields and one file, streamed, with its length."""
+
+    def __init__(self, field_name: str, filename: str, file_type: str,
+                 extra_fields: dict[str, str], size: int) -> None:
+        if size < 0:
+            raise ValueError("a part's size cannot be negative")
+        self.field_name, self.filename, self.file_type = field_name, filename, file_type
+        self.extra_fields = dict(extra_fields)
+        self.size = size
+        boundary = os.urandom(16).hex()
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        head = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote_param(k)}"'
+            f"\r\n\r\n".encode() + v.encode() + b"\r\n"
+            for k, v in self.extra_fields.items())
+        head += (f'--{boundary}\r\nContent-Disposition: form-data; '
+                 f'name="{_quote_param(field_name)}"; filename="{_quote_param(filename)}"\r\n'
+                 f"Content-Type: {file_type}\r\n\r\n").encode()
+        self._head = head
+        self._tail = f"\r\n--{boundary}--\r\n".encode()
+        self.length = len(head) + size + len(self._tail)
+
+    def stream(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        yield self._head
+        sent = 0
+        for chunk in chunks:
+            if not chunk:
+                continue
+            sent += len(chunk)
+            if sent > self.size:
+                raise ValueError(f"the part's chunks exceed the declared size of {self.size} bytes")
+            yield chunk if isinstance(chunk, bytes) else bytes(chunk)
+        if sent != self.size:
+            raise ValueError(f"the part's chunks hold {sent} bytes, not the declared {self.size}")
+        yield self._tail
+
+
+def _quote_param(value: str) -> str:
+    # As browsers do (HTML form submission): quotes and line breaks percent-encoded.
+    return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+# --- small helpers ------------------------------------------------------------------------
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def _constant_iter(data: bytes) -> Callable[[], Iterable[bytes]]:
+    return lambda: (data,)
+
+
+def _once(chunks: Iterable[bytes]) -> Callable[[], Iterable[bytes]]:
+    return lambda: chunks
+
+
+def _merge_headers(sent: dict[str, str], extra: dict[str, str] | None) -> None:
+    """Add the caller's headers; one of theirs replaces ours whatever its case."""
+    for name, value in (extra or {}).items():
+        for ours in [k for k in sent if k.lower() == name.lower()]:
+            del sent[ours]
+        sent[name] = value
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _preview(data: bytes, limit: int = PREVIEW_LIMIT) -> str:
+    """A body as text for a record: truncated with a marker; binary shown as a summary."""
+    head = data[: limit * 4]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the slice is fine; anything else is binary.
+        if len(head) < len(data) and exc.start >= len(head) - 3:
+            text = head[: exc.start].decode("utf-8", "replace")
+        else:
+            return f"<binary: {len(data)} bytes, starting {data[:32].hex()}>"
+    if len(text) > limit or len(head) < len(data):
+        return f"{text[:limit]}…[truncated: {len(data)} bytes in all]"
+    return text
+
+
+def _truncate(text: str, limit: int = PREVIEW_LIMIT) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…[truncated: {len(text)} characters]"
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """The wait an answer asks for (retry-after-ms, then Retry-After), in seconds."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _number(document: Any, key: str) -> float | None:
+    value = document.get(key) if isinstance(document, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

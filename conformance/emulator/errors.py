@@ -1,0 +1,136 @@
+"""Refusals: the `ApiError` that every rule raises, and the envelope every error is sent as.
+
+Every error answer - a broken rule, an unknown route, a wrong method, a body too large, an
+unexpected exception - is `{"error": {"message", "type", "param", "code"}}` sent as
+application/json. The one deliberate exception is `BareNotFound`, the refusal of the
+`error-envelope-missing` mutant.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("conformance.emulator")
+
+INVALID_REQUEST = "invalid_request_error"
+SERVER_ERROR = "server_error"
+
+
+class ApiError(Exception):
+    """A refusal: raised anywhere, answered with the error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        type: str = INVALID_REQUEST,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.code = code
+        self.type = type
+        self.headers = dict(headers or {})
+
+
+def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> ApiError:
+    return ApiError(400, message, param=param, code=code)
+
+
+def not_found(message: str, *, param: str | None = None, code: str = "not_found") -> ApiError:
+    return ApiError(404, message, param=param, code=code)
+
+
+def too_large(message: str, *, param: str | None = None, code: str) -> ApiError:
+    return ApiError(413, message, param=param, code=code)
+
+
+class BareNotFound(Exception):
+    """A framework-style 404 without the envelope (the `error-envelope-missing` mutant)."""
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    body = {
+        "error": {
+            "message": error.message,
+            "type": error.type,
+            "param": error.param,
+            "code": error.code,
+        }
+    }
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    """The router's own refusals (unknown route, wrong method), wrapped in the envelope."""
+    assert isinstance(exc, HTTPException)
+    where = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        error = ApiError(404, f"Unknown request URL: {where}.", code="unknown_url")
+    elif exc.status_code == 405:
+        error = ApiError(405, f"Method not allowed: {where}.", code="method_not_allowed")
+    else:
+        error = ApiError(exc.status_code, str(exc.detail))
+    error.headers.update(exc.headers or {})
+    return error_response(error)
+
+
+async def on_bare_not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": "Not Found"}, status_code=404)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: on_api_error,
+    HTTPException: on_http_exception,
+    BareNotFound: on_bare_not_found,
+}
+
+
+class CatchServerErrors:
+    """Outermost middleware: any unexpected exception becomes a 500 envelope.
+
+    Starlette's own ServerErrorMiddleware re-raises after answering, which makes the server
+    log every fault twice; this one answers, logs once, and keeps serving.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception:
+            logger.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            if started:
+                raise  # too late for an envelope; the server closes the connection
+            error = ApiError(500, "The server had an error processing your request.",
+                             type=SERVER_ERROR, code="internal_error")
+            await error_response(error)(scope, receive, send)

@@ -1,0 +1,79 @@
+"""Runs a state machine against a target until every broken requirement has been found.
+
+Hypothesis stops at the first failure and shrinks it. To report every broken requirement,
+not just the first, `explore` records the shrunk failure, waives that requirement (it is
+still checked, no longer raised), and runs the machine again, for a bounded number of
+rounds.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+from conformance import requirements
+from conformance.recorder import ConformanceFailure
+from conformance.target import Target
+
+
+def hypothesis_settings(max_examples: int, steps: int) -> settings:
+    return settings(
+        max_examples=max_examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,  # nothing written into the user's working directory
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        phases=(Phase.generate, Phase.target, Phase.shrink),
+        print_blob=False,
+    )
+
+
+def derive_seed(seed: int, name: str, round_: int) -> int:
+    return zlib.crc32(f"{seed}:{name}:{round_}".encode())
+
+
+def explore(target: Target, machine: type[RuleBasedStateMachine], name: str,
+            max_examples: int | None = None) -> None:
+    """Runs `machine` (bound to `target`) and records each broken requirement once."""
+    profile = target.profile
+    examples = max_examples or profile.max_examples
+    for round_ in range(profile.max_rounds):
+        factory = type(machine.__name__, (machine,), {})
+        factory._hypothesis_internal_use_seed = derive_seed(  # type: ignore[attr-defined]
+            target.seed, name, round_)
+        try:
+            run_state_machine_as_test(factory, settings=hypothesis_settings(
+                examples, profile.steps))
+            return
+        except ConformanceFailure as failure:
+            _record(target, failure, name)
+            if target.fail_fast and requirements.is_fatal(failure.requirement):
+                return
+        except Flaky as flaky:
+            failure = _first_conformance_failure(flaky)
+            if failure is None:
+                raise
+            failure.message += (" (seen once, not again on replay: the target's behaviour "
+                                "is not deterministic, which a race makes likely)")
+            _record(target, failure, name)
+            if target.fail_fast and requirements.is_fatal(failure.requirement):
+                return
+
+
+def _record(target: Target, failure: ConformanceFailure, name: str) -> None:
+    target.recorder.failed(failure.to_finding(name), at_s=target.elapsed())
+    target.checker.waived.add(failure.requirement)
+
+
+def _first_conformance_failure(error: BaseException) -> ConformanceFailure | None:
+    if isinstance(error, ConformanceFailure):
+        return error
+    for inner in getattr(error, "exceptions", ()):
+        found = _first_conformance_failure(inner)
+        if found is not None:
+            return found
+    return None

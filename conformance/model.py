@@ -1,0 +1,327 @@
+"""The oracle: a pure model of uploads and parts that says which answers are acceptable.
+
+Given the model's state and an operation, `expect_*` returns an `Expectation`: the target
+must accept, must refuse, or may choose (behaviour the documentation leaves open). Each
+expectation names the requirement it tests. `record_*` then moves the model along with
+what the target answered. No I/O, no clock: the caller passes the target's time in.
+This module never imports the emulator: it is an independent reading of the rules.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+PART_LIMIT = 64 * 1024 * 1024  # rule 1: 64 MB, read as the SDK's 64 MiB part size
+UPLOAD_LIMIT = 8 * 1024**3  # rule 2: 8 GB, read as 8 GiB
+LIFETIME_S = 3600  # rule 3: an upload expires one hour after it is created
+PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+EXPIRES_AFTER_RANGE = (3600, 2_592_000)
+# Purpose and mime_type pairs that every implementation accepts; other pairs may be
+# refused ("for some purposes the correct mime_type must be specified").
+SAFE_MIME_TYPES = frozenset({
+    ("assistants", "text/plain"), ("assistants", "application/pdf"),
+    ("batch", "application/jsonl"), ("fine-tune", "application/jsonl"),
+    ("fine-tune", "text/jsonl"), ("vision", "image/png"), ("user_data", "application/pdf"),
+    ("user_data", "text/plain"), ("evals", "application/jsonl"),
+})
+# Near the expiry instant the target's clock and ours may disagree by this much.
+EXPIRY_SLACK_S = 5.0
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Verdict(StrEnum):
+    ACCEPT = "accept"  # a 2xx with the documented object
+    REFUSE = "refuse"  # some 4xx with the error envelope (which code is left open)
+    EITHER = "either"  # left open: record what was seen, never fail
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    verdict: Verdict
+    requirement: str  # the requirement a wrong answer breaks (or the INFO one, for EITHER)
+    reason: str  # one sentence, for reports: why this answer is expected
+
+    @property
+    def open(self) -> bool:
+        return self.verdict is Verdict.EITHER
+
+
+def accept(requirement: str, reason: str) -> Expectation:
+    return Expectation(Verdict.ACCEPT, requirement, reason)
+
+
+def refuse(requirement: str, reason: str) -> Expectation:
+    return Expectation(Verdict.REFUSE, requirement, reason)
+
+
+def either(requirement: str, reason: str) -> Expectation:
+    return Expectation(Verdict.EITHER, requirement, reason)
+
+
+@dataclass(slots=True)
+class Part:
+    id: str
+    size: int
+    content: Any  # opaque to the model: whatever lets the caller rebuild the bytes
+
+
+@dataclass(slots=True)
+class Upload:
+    id: str
+    filename: str
+    purpose: str
+    declared_bytes: int
+    created_at: int
+    status: Status = Status.PENDING
+    parts: dict[str, Part] = field(default_factory=dict)  # in the order they were accepted
+    completed_with: list[str] = field(default_factory=list)  # part_ids of the completion
+    file_id: str | None = None
+
+    @property
+    def expires_at(self) -> int:
+        return self.created_at + LIFETIME_S
+
+    def status_at(self, now: float) -> Status:
+        if self.status is Status.PENDING and now >= self.expires_at:
+            return Status.EXPIRED
+        return self.status
+
+    def near_expiry(self, now: float) -> bool:
+        return self.status is Status.PENDING and abs(now - self.expires_at) < EXPIRY_SLACK_S
+
+    @property
+    def bytes_added(self) -> int:
+        return sum(p.size for p in self.parts.values())
+
+
+class Model:
+    """Every upload the suite created on the target, as the documentation says it must be."""
+
+    def __init__(self) -> None:
+        self.uploads: dict[str, Upload] = {}
+        self.part_owner: dict[str, str] = {}  # part ID -> upload ID
+        self.file_ids: set[str] = set()
+
+    # --- create ---------------------------------------------------------------------
+
+    def expect_create(self, body: Any) -> Expectation:
+        problem = create_request_problem(body)
+        if problem is not None:
+            requirement = "UPLOAD-SIZE-LIMIT" if "8 GiB" in problem else "CREATE-INVALID"
+            return refuse(requirement, f"the request is invalid: {problem}")
+        if (leniency := create_request_leniency(body)) is not None:
+            return either("OPEN-LENIENCY", leniency)
+        if (body["purpose"], body["mime_type"]) not in SAFE_MIME_TYPES:
+            pair = f"{body['mime_type']!r} for purpose {body['purpose']!r}"
+            return either("OPEN-MIME-TYPE", pair)
+        if body["bytes"] == UPLOAD_LIMIT:
+            return accept("UPLOAD-SIZE-LIMIT", "a declared size of exactly 8 GiB is allowed")
+        return accept("CREATE-VALID", "the request is valid")
+
+    def record_create(self, body: dict[str, Any], upload_id: str, created_at: int) -> Upload:
+        upload = Upload(
+            id=upload_id,
+            filename=body["filename"],
+            purpose=body["purpose"],
+            declared_bytes=body["bytes"],
+            created_at=created_at,
+        )
+        self.uploads[upload_id] = upload
+        return upload
+
+    # --- add part -------------------------------------------------------------------
+
+    def expect_add_part(self, upload_id: str, size: int, now: float) -> Expectation:
+        upload = self.uploads.get(upload_id)
+        if upload is None:
+            return refuse("PART-UNKNOWN-UPLOAD", "the upload ID was never issued")
+        state = _state_refusal(upload, now, "PART-AFTER-END", "no part may be added")
+        if state is not None:
+            return state
+        if size > PART_LIMIT:
+            return refuse("PART-SIZE-LIMIT", f"a part of {size} bytes exceeds 64 MiB")
+        if size == 0:
+            return either("OPEN-ZERO-BYTE-PART", "a zero-byte part")
+        if upload.bytes_added + size > upload.declared_bytes:
+            return either("OPEN-OVERFLOW-PART",
+                          "the part pushes the total past the declared bytes")
+        if size == PART_LIMIT:
+            return accept("PART-SIZE-LIMIT", "a part of exactly 64 MiB is allowed")
+        return accept("PART-VALID", "a part within the limits, added to a pending upload")
+
+    def record_part(self, upload_id: str, part: Part) -> None:
+        self.uploads[upload_id].parts[part.id] = part
+        self.part_owner[part.id] = upload_id
+
+    # --- complete -------------------------------------------------------------------
+
+    def expect_complete(
+        self, upload_id: str, part_ids: Sequence[str], md5: str | None, now: float,
+        right_md5: str | None = None,
+    ) -> Expectation:
+        """`right_md5` is the md5 of the listed parts in order, when the caller knows it."""
+        upload = self.uploads.get(upload_id)
+        if upload is None:
+            return refuse("COMPLETE-STATE", "the upload ID was never issued")
+        state = _state_refusal(upload, now, "COMPLETE-STATE", "it cannot be completed")
+        if state is not None:
+            return state
+        foreign = [p for p in part_ids if self.part_owner.get(p) != upload_id]
+        if foreign:
+            whose = "another upload's" if self.part_owner.get(foreign[0]) else "an unknown"
+            return refuse("COMPLETE-FOREIGN-PART", f"part_ids lists {whose} part {foreign[0]!r}")
+        listed_sizes = [upload.parts[p].size for p in part_ids]
+        distinct_sum = sum(upload.parts[p].size for p in set(part_ids))
+        duplicates = len(set(part_ids)) != len(part_ids)
+        if upload.declared_bytes not in {sum(listed_sizes), distinct_sum}:
+            return refuse("COMPLETE-BYTE-COUNT",
+                          f"the listed parts hold {sum(listed_sizes)} bytes, "
+                          f"{upload.declared_bytes} were declared")
+        if md5 is not None and right_md5 is not None and not duplicates:
+            if md5.lower() != right_md5:
+                return refuse("COMPLETE-MD5", "the md5 does not match the assembled bytes")
+            if md5 != right_md5:
+                return either("OPEN-LENIENCY", "the right md5, in upper-case hex")
+        if duplicates:
+            return either("OPEN-DUPLICATE-PART-IDS", "part_ids lists a part twice")
+        if set(part_ids) != set(upload.parts):
+            return either("OPEN-SUBSET-COMPLETION", "part_ids lists a subset of the parts")
+        if not part_ids:
+            return either("OPEN-EMPTY-UPLOAD", "a zero-byte upload completed with no parts")
+        if any(upload.parts[p].size == 0 for p in part_ids):
+            return either("OPEN-ZERO-BYTE-PART", "part_ids lists a zero-byte part")
+        if md5 is not None:
+            return accept("COMPLETE-MD5", "the right md5 for the listed parts in order")
+        return accept("COMPLETE-VALID", "every part listed once and the sizes add up")
+
+    def record_complete(self, upload_id: str, part_ids: Sequence[str], file_id: str | None) -> None:
+        upload = self.uploads[upload_id]
+        upload.status = Status.COMPLETED
+        upload.completed_with = list(part_ids)
+        upload.file_id = file_id
+        if file_id is not None:
+            self.file_ids.add(file_id)
+
+    # --- cancel ---------------------------------------------------------------------
+
+    def expect_cancel(self, upload_id: str, now: float) -> Expectation:
+        upload = self.uploads.get(upload_id)
+        if upload is None:
+            return refuse("CANCEL-STATE", "the upload ID was never issued")
+        if upload.near_expiry(now):
+            return either("OPEN-CANCEL-TWICE", "the upload is at the instant of its expiry")
+        status = upload.status_at(now)
+        if status is Status.CANCELLED:
+            return either("OPEN-CANCEL-TWICE", "the upload is already cancelled")
+        if status is Status.COMPLETED:
+            return refuse("CANCEL-STATE", "a completed upload cannot be cancelled")
+        if status is Status.EXPIRED:
+            return refuse("EXPIRY-ENFORCED", "the upload has expired")
+        return accept("CANCEL-VALID", "a pending upload may be cancelled")
+
+    def record_cancel(self, upload_id: str) -> None:
+        self.uploads[upload_id].status = Status.CANCELLED
+
+    # --- derived facts ----------------------------------------------------------------
+
+    def completed_parts(self, upload_id: str) -> list[Part]:
+        """The parts of a completed upload, in the order its file must hold them."""
+        upload = self.uploads[upload_id]
+        return [upload.parts[p] for p in upload.completed_with]
+
+    def pending(self, now: float) -> list[Upload]:
+        return [u for u in self.uploads.values() if u.status_at(now) is Status.PENDING]
+
+
+def _state_refusal(upload: Upload, now: float, requirement: str, what: str) -> Expectation | None:
+    """The refusal owed because the upload is no longer pending, if it is not."""
+    if upload.near_expiry(now):
+        # Our clock and the target's may disagree at the instant of expiry.
+        return either("OPEN-REFUSAL-CODE", "the upload is at the instant of its expiry")
+    status = upload.status_at(now)
+    if status is Status.EXPIRED:
+        return refuse("EXPIRY-ENFORCED", f"the upload has expired: {what}")
+    if status is not Status.PENDING:
+        return refuse(requirement, f"the upload is {status.value}: {what}")
+    return None
+
+
+def create_request_problem(body: Any) -> str | None:
+    """What makes a create request invalid by the documentation, or None if it is valid.
+
+    Only documented rules count: leniency the documentation leaves open (null for an
+    optional field, 10.0 for an integer) is judged elsewhere, never here.
+    """
+    if not isinstance(body, dict):
+        return "the body is not a JSON object"
+    required = {"filename", "purpose", "bytes", "mime_type"}
+    allowed = required | {"expires_after"}
+    if missing := sorted(required - body.keys()):
+        return f"missing field {missing[0]!r}"
+    if unknown := sorted(body.keys() - allowed):
+        return f"unknown field {unknown[0]!r}"
+    if not isinstance(body["filename"], str):
+        return "filename is not a string"
+    if not isinstance(body["mime_type"], str):
+        return "mime_type is not a string"
+    if body["purpose"] not in PURPOSES:
+        return f"purpose {body['purpose']!r} is not one of {', '.join(PURPOSES)}"
+    size = body["bytes"]
+    if not _is_integer(size):
+        return "bytes is not an integer"
+    if size < 0:
+        return "bytes is negative"
+    if size > UPLOAD_LIMIT:
+        return "bytes is over 8 GiB"
+    if "expires_after" in body and body["expires_after"] is not None:
+        return _expires_after_problem(body["expires_after"])
+    return None
+
+
+def create_request_leniency(body: dict[str, Any]) -> str | None:
+    """What makes a valid create request valid only by a lenient reading, if anything."""
+    if body.get("expires_after", ...) is None:
+        return "expires_after is null"
+    if isinstance(body["bytes"], float):
+        return "bytes is a whole-valued float"
+    seconds = (body.get("expires_after") or {}).get("seconds")
+    if isinstance(seconds, float):
+        return "expires_after.seconds is a whole-valued float"
+    if not body["filename"].strip():
+        return "filename is empty or blank"
+    return None
+
+
+def _expires_after_problem(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "expires_after is not an object"
+    if set(value) != {"anchor", "seconds"}:
+        return "expires_after must hold exactly anchor and seconds"
+    if value["anchor"] != "created_at":
+        return "expires_after.anchor is not 'created_at'"
+    seconds = value["seconds"]
+    low, high = EXPIRES_AFTER_RANGE
+    if not _is_integer(seconds) or not low <= seconds <= high:
+        return f"expires_after.seconds is not an integer in {low}..{high}"
+    return None
+
+
+def _is_integer(value: Any) -> bool:
+    # JSON Schema counts 10.0 as an integer; a boolean is never one.
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def duplicate_ids(ids: Sequence[str]) -> list[str]:
+    return [i for i, n in Counter(ids).items() if n > 1]

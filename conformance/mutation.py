@@ -1,0 +1,122 @@
+"""`uploads-conformance mutants`: the suite against the clean emulator and each mutant.
+
+Each run is a separate `uploads-conformance run --mutant NAME --fail-fast` process, so a
+mutant can neither crash nor slow down the others; `-n` runs several at once. The kill
+matrix says, per mutant, whether the suite caught it, which requirement did, how long it
+took and how many steps the shrunk example has. Exit 0 only when the clean emulator
+passes and every mutant is killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from conformance.profiles import PROFILES
+from conformance.results import Outcome, RunReport
+
+CLEAN = "(clean emulator)"
+RUN_TIMEOUT_S = 600
+
+
+@dataclass(slots=True)
+class MutantResult:
+    mutant: str
+    description: str
+    killed: bool  # for the clean emulator: True means it (wrongly) failed
+    requirement: str  # the requirement that caught it ("" if none)
+    seconds: float
+    steps: int  # steps in the shrunk example
+    exit_status: int
+    message: str = ""
+
+
+def add_mutants_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--only", default=None, help="comma-separated mutant names")
+    parser.add_argument("-n", "--workers", type=int, default=1,
+                        help="mutant runs at once (each is its own process)")
+    parser.add_argument("--seed", type=int, default=1, help="the seed of every run")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+
+
+def mutants_command(args: argparse.Namespace) -> int:
+    from conformance.emulator import MUTANTS
+
+    names = list(MUTANTS)
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in MUTANTS]
+        if unknown:
+            print(f"uploads-conformance: error: unknown mutant(s): {', '.join(unknown)}",
+                  file=sys.stderr)
+            return 2
+    runs = [(CLEAN, "no fault")] + [(n, MUTANTS[n]) for n in names]
+    with tempfile.TemporaryDirectory(prefix="uploads-mutants-") as scratch, \
+            ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        results = list(pool.map(
+            lambda run: _run_one(run[0], run[1], args, Path(scratch)), runs))
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    (args.report_dir / "mutants.json").write_text(json.dumps(
+        {"profile": args.profile, "seed": args.seed,
+         "results": [asdict(r) for r in results]}, indent=2) + "\n")
+    table = render_matrix(results)
+    (args.report_dir / "mutants.md").write_text(table)
+    print(table)
+    clean, mutants = results[0], results[1:]
+    return 0 if not clean.killed and all(r.killed for r in mutants) else 1
+
+
+def _run_one(name: str, description: str, args: argparse.Namespace,
+             scratch: Path) -> MutantResult:
+    report_dir = scratch / name.strip("()").replace(" ", "-")
+    command = [sys.executable, "-m", "conformance.cli", "run", "--profile", args.profile,
+               "--seed", str(args.seed), "--report-dir", str(report_dir), "--fail-fast"]
+    if name != CLEAN:
+        command += ["--mutant", name]
+    started = time.monotonic()
+    try:
+        subprocess.run(command, capture_output=True, timeout=RUN_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return MutantResult(name, description, False, "", RUN_TIMEOUT_S, 0, 2, "timed out")
+    seconds = round(time.monotonic() - started, 1)
+    try:
+        report = RunReport.from_dict(json.loads((report_dir / "report.json").read_text()))
+    except (OSError, ValueError, KeyError) as error:
+        return MutantResult(name, description, False, "", seconds, 0, 2,
+                            f"no report: {error}")
+    failed = [r for r in report.requirements
+              if r.status is Outcome.FAIL and r.level == "MUST"]
+    first = failed[0].failures[0] if failed and failed[0].failures else None
+    return MutantResult(
+        mutant=name, description=description, killed=report.exit_status == 1,
+        requirement=", ".join(r.id for r in failed), seconds=seconds,
+        steps=len(first.steps) if first else 0, exit_status=report.exit_status,
+        message=first.message if first else "; ".join(report.errors))
+
+
+def render_matrix(results: list[MutantResult]) -> str:
+    clean, mutants = results[0], results[1:]
+    killed = sum(r.killed for r in mutants)
+    clean_verdict = f"FAILS (a false alarm): {clean.message}" if clean.killed else "passes"
+    lines = [
+        "# Kill matrix",
+        "",
+        f"Clean emulator: {clean_verdict} (exit {clean.exit_status}, {clean.seconds} s)",
+        f"Mutants killed: {killed} of {len(mutants)}",
+        "",
+        "| mutant | result | caught by | seconds | steps | fault |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in mutants:
+        verdict = "killed" if r.killed else ("ERROR" if r.exit_status == 2 else "SURVIVED")
+        lines.append(f"| {r.mutant} | {verdict} | {r.requirement or '-'} | {r.seconds} | "
+                     f"{r.steps} | {r.description} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,126 @@
+"""Gathers what the checks found, requirement by requirement, and turns it into verdicts.
+
+A check reports to a `Recorder`: a pass (counted), an observation of open behaviour
+(kept once per distinct text), a requirement that cannot be tested on this target, or a
+failure (`ConformanceFailure`, raised so that Hypothesis shrinks the sequence behind it).
+Recorders from several tests or xdist workers merge; `verdicts` makes the per-requirement
+results the reports show.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from conformance import requirements
+from conformance.results import Exchange, Finding, Outcome, RequirementResult
+
+MAX_FAILURES_KEPT = 3  # per requirement: the first few tell the story
+MAX_OBSERVATIONS_KEPT = 20
+
+
+class ConformanceFailure(AssertionError):
+    """A target's answer broke a requirement. Hypothesis shrinks the steps that led to it."""
+
+    def __init__(self, requirement: str, message: str, exchanges: Iterable[Exchange] = ()):
+        super().__init__(f"[{requirement}] {message}")
+        self.requirement = requirement
+        self.message = message
+        self.exchanges = list(exchanges)
+        self.steps: list[str] = []
+
+    def to_finding(self, source: str) -> Finding:
+        return Finding(self.requirement, Outcome.FAIL, self.message, list(self.steps),
+                       self.exchanges, source)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.passes: Counter[str] = Counter()
+        self.failures: list[Finding] = []
+        self.observations: dict[str, Counter[str]] = {}
+        self.not_testable: dict[str, str] = {}
+        self.first_failure_s: float | None = None  # seconds into the run, for mutant reports
+
+    # --- what checks call -------------------------------------------------------------
+
+    def passed(self, requirement: str) -> None:
+        self.passes[requirement] += 1
+
+    def observe(self, requirement: str, observation: str) -> None:
+        self.observations.setdefault(requirement, Counter())[observation] += 1
+
+    def cannot_test(self, requirement: str, reason: str) -> None:
+        self.not_testable.setdefault(requirement, reason)
+
+    def failed(self, finding: Finding, at_s: float | None = None) -> None:
+        self.failures.append(finding)
+        if at_s is not None and self.first_failure_s is None:
+            self.first_failure_s = at_s
+
+    def failed_requirements(self) -> set[str]:
+        return {f.requirement for f in self.failures}
+
+    def has_fatal_failure(self) -> bool:
+        return any(requirements.is_fatal(f.requirement) for f in self.failures)
+
+    # --- transport between processes ---------------------------------------------------
+
+    def clear(self) -> None:
+        """Forgets what was recorded (it has been handed on), keeping the first-failure time."""
+        self.passes.clear()
+        self.failures.clear()
+        self.observations.clear()
+        self.not_testable.clear()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passes": dict(self.passes),
+            "failures": [f.to_dict() for f in self.failures],
+            "observations": {k: dict(v) for k, v in self.observations.items()},
+            "not_testable": dict(self.not_testable),
+            "first_failure_s": self.first_failure_s,
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        self.passes.update(data["passes"])
+        self.failures.extend(Finding.from_dict(f) for f in data["failures"])
+        for req, seen in data["observations"].items():
+            self.observations.setdefault(req, Counter()).update(seen)
+        for req, reason in data["not_testable"].items():
+            self.not_testable.setdefault(req, reason)
+        theirs = data.get("first_failure_s")
+        if theirs is not None and (self.first_failure_s is None or theirs < self.first_failure_s):
+            self.first_failure_s = theirs
+
+    # --- verdicts ---------------------------------------------------------------------
+
+    def verdicts(self) -> list[RequirementResult]:
+        """One result per catalog requirement, in catalog order."""
+        failures_by_req: dict[str, list[Finding]] = {}
+        for finding in self.failures:
+            failures_by_req.setdefault(finding.requirement, []).append(finding)
+        results = []
+        for req in requirements.CATALOG.values():
+            failures = failures_by_req.get(req.id, [])
+            seen = self.observations.get(req.id, Counter())
+            passes = self.passes.get(req.id, 0)
+            result = RequirementResult(
+                id=req.id, level=req.level.value, title=req.title, source=req.source,
+                status=Outcome.PASS, checks=passes + len(failures) + sum(seen.values()),
+                passed=passes, failures=failures[:MAX_FAILURES_KEPT],
+                observations=[f"{text} (x{n})" for text, n in seen.most_common()][
+                    :MAX_OBSERVATIONS_KEPT],
+            )
+            if failures:
+                result.status = Outcome.FAIL
+            elif req.level is requirements.Level.INFO:
+                result.status = Outcome.INFO if seen else Outcome.NOT_TESTABLE
+                result.not_testable_reason = "" if seen else "not observed in this run"
+            elif passes == 0:
+                result.status = Outcome.NOT_TESTABLE
+                result.not_testable_reason = self.not_testable.get(
+                    req.id, "no check of it ran in this run")
+            results.append(result)
+        return results

@@ -1,0 +1,123 @@
+"""From merged findings to a `RunReport`: verdicts, exit status, baseline, versions.
+
+Exit statuses (the design's contract): 0 every MUST requirement passed (or failed only
+as a deviation accepted by the baseline); 1 a MUST requirement failed; 2 the run itself
+could not be done.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from conformance.recorder import Recorder
+from conformance.results import Outcome, RunReport
+
+EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_RUN_FAILED = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    target: str
+    target_kind: str
+    profile: str
+    seed: int
+    adapter: str = "http"
+    started_at: str = ""
+    duration_s: float = 0.0
+
+
+def versions(adapter_version: dict[str, str] | None = None) -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("uploads-conformance", "hypothesis", "schemathesis", "httpx", "pytest"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    found.update(adapter_version or {})
+    return found
+
+
+def build_report(recorder: Recorder, errors: list[str], facts: RunFacts) -> RunReport:
+    report = RunReport(
+        target=facts.target, target_kind=facts.target_kind, profile=facts.profile,
+        seed=facts.seed, started_at=facts.started_at or now_iso(),
+        duration_s=facts.duration_s, versions=versions(), requirements=recorder.verdicts(),
+        exit_status=0, verdict="", adapter=facts.adapter, errors=list(errors),
+    )
+    settle(report)
+    return report
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def settle(report: RunReport) -> None:
+    """Sets the exit status and the one-line verdict from the requirements and errors."""
+    summary = report.summary()
+    if report.errors:
+        report.exit_status = EXIT_RUN_FAILED
+        report.verdict = f"The run could not be completed: {report.errors[0]}"
+    elif summary["must_failed"]:
+        report.exit_status = EXIT_NOT_CONFORMANT
+        report.verdict = (f"NOT CONFORMANT: {summary['must_failed']} MUST requirement(s) "
+                          "failed")
+    else:
+        report.exit_status = EXIT_CONFORMANT
+        report.verdict = "CONFORMANT: every MUST requirement tested passed"
+    extras = []
+    if summary["should_failed"]:
+        extras.append(f"{summary['should_failed']} SHOULD requirement(s) failed")
+    if summary["baseline_accepted"]:
+        extras.append(f"{summary['baseline_accepted']} failure(s) accepted by the baseline")
+    if summary[Outcome.NOT_TESTABLE.value]:
+        extras.append(f"{summary[Outcome.NOT_TESTABLE.value]} requirement(s) not testable here")
+    if extras and not report.errors:
+        report.verdict += " (" + "; ".join(extras) + ")"
+
+
+def run_failed_report(facts: RunFacts, error: str) -> RunReport:
+    """The report of a run that could not be done (bad target, internal error)."""
+    return build_report(Recorder(), [error], facts)
+
+
+# --- baselines: deviations a team has accepted ---------------------------------------------
+
+BASELINE_VERSION = 1
+
+
+def write_baseline(report: RunReport, path: Path) -> list[str]:
+    failed = sorted(r.id for r in report.requirements if r.status is Outcome.FAIL)
+    path.write_text(json.dumps({
+        "baseline_version": BASELINE_VERSION,
+        "target": report.target,
+        "accepted_deviations": failed,
+        "note": "Requirement IDs whose failure is accepted; remove an ID once it is fixed.",
+    }, indent=2) + "\n")
+    return failed
+
+
+def read_baseline(path: Path) -> set[str]:
+    """The accepted requirement IDs; ValueError with a readable reason if the file is bad."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read the baseline {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"the baseline {path} is not JSON: {error}") from None
+    ids = data.get("accepted_deviations") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValueError(f"the baseline {path} has no list 'accepted_deviations'")
+    return set(ids)
+
+
+def apply_baseline(report: RunReport, accepted: set[str], source: str) -> None:
+    report.baseline_file = source
+    for result in report.requirements:
+        result.baseline = result.status is Outcome.FAIL and result.id in accepted
+    settle(report)

@@ -1,0 +1,76 @@
+"""The target under test, as the suite's tests see it: one object per test session.
+
+It bundles the HTTP client, the adapter that runs operations, the recorder and checker,
+the profile, and what was learnt about the target (test controls, file endpoints, its
+clock), so the machine and the other suite tests share one view of the target.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from conformance.adapters.base import Adapter
+from conformance.checks import Checker
+from conformance.client import TargetClient
+from conformance.profiles import Profile
+from conformance.recorder import Recorder
+
+
+@dataclass
+class Target:
+    base_url: str
+    client: TargetClient
+    adapter: Adapter
+    recorder: Recorder
+    profile: Profile
+    # True when this process alone uses the target's clock, so advancing it is safe.
+    clock_is_ours: bool = True
+    started: float = field(default_factory=time.monotonic)
+    fail_fast: bool = False  # stop at the first MUST failure (mutant runs)
+    seed: int = 0
+    seen_ids: set[str] = field(default_factory=set)  # every upload and part ID issued
+    _controls: bool | None = None
+    _files_served: bool | None = None
+    _clock_offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.checker = Checker(self.recorder, lambda: self.client.recent(6))
+
+    # --- the target's clock -------------------------------------------------------------
+
+    @property
+    def has_test_controls(self) -> bool:
+        if self._controls is None:
+            self._controls = self.client.controls_available()
+            if self._controls:
+                target_now = self.client.target_now()
+                if target_now is not None:
+                    self._clock_offset = target_now - time.time()
+        return self._controls
+
+    def can_advance_clock(self) -> bool:
+        return self.profile.use_test_controls and self.clock_is_ours and self.has_test_controls
+
+    def now(self) -> float:
+        """The target's current time as far as we know (ours, shifted by what we advanced)."""
+        self.has_test_controls  # noqa: B018 - learns the offset on first use
+        return time.time() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        new_now = self.client.advance_clock(seconds)
+        self._clock_offset = new_now - time.time()
+
+    # --- file endpoints -----------------------------------------------------------------
+
+    def files_served(self, file_id: str) -> bool:
+        """Whether GET /files/{id} serves completed files (asked once, then remembered)."""
+        if self._files_served is None:
+            answer = self.client.request("GET", f"/files/{file_id}")
+            self._files_served = answer.status == 200
+            seen = "served" if self._files_served else f"not served ({answer.status})"
+            self.recorder.observe("OPEN-FILE-ENDPOINTS", f"GET /files/{{id}} {seen}")
+        return self._files_served
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started

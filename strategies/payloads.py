@@ -1,0 +1,248 @@
+"""Virtual payloads: the bytes of a part, defined by a seed and a size, never held whole.
+
+A `Payload` streams deterministic pseudo-random bytes, so the suite can send 64 MiB parts
+and check an assembled file byte for byte (`matches`) or by digest (`concat_md5`) in
+constant memory.
+
+The stream is built from fixed 64 KiB blocks, each from its own generator, so byte `k` of a
+payload does not depend on how the payload is read. Byte 0 of a payload is its seed modulo
+256: payloads whose seeds differ modulo 256 differ at their first byte, so any reordering,
+omission or repetition of them changes the concatenation at the first part that moved.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from strategies.sizes import sizes_between
+
+__all__ = [
+    "Payload",
+    "concat_md5",
+    "iter_concat",
+    "matches",
+    "payloads",
+    "payloads_for_plan",
+    "payloads_from_plan",
+]
+
+BLOCK_SIZE = 64 * 1024
+DEFAULT_CHUNK_SIZE = 1 << 20
+_MAX_DISTINCT = 256  # first bytes available to tell parts apart
+
+
+def _seed_key(seed: int) -> int:
+    # random.Random(n) seeds from abs(n): map every int to a distinct non-negative one.
+    return 2 * seed if seed >= 0 else -2 * seed - 1
+
+
+@lru_cache(maxsize=32)
+def _block(seed: int, index: int) -> bytes:
+    data = random.Random((_seed_key(seed) << 48) | index).randbytes(BLOCK_SIZE)
+    if index == 0:
+        data = bytes([seed & 0xFF]) + data[1:]
+    return data
+
+
+def _rechunk(pieces: Iterable[bytes], chunk_size: int) -> Iterator[bytes]:
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be positive, not {chunk_size}")
+    buffer = bytearray()
+    for piece in pieces:
+        if not buffer and len(piece) == chunk_size:
+            yield piece
+            continue
+        buffer += piece
+        while len(buffer) >= chunk_size:
+            yield bytes(buffer[:chunk_size])
+            del buffer[:chunk_size]
+    if buffer:
+        yield bytes(buffer)
+
+
+@dataclass(frozen=True)
+class Payload:
+    """`size` deterministic bytes derived from `seed` (the bytes of one part, say)."""
+
+    seed: int
+    size: int
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            raise ValueError(f"a payload's size cannot be negative ({self.size})")
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _pieces(self) -> Iterator[bytes]:
+        """The payload as block-aligned pieces (whole blocks, then the tail)."""
+        full, tail = divmod(self.size, BLOCK_SIZE)
+        for index in range(full):
+            yield _block(self.seed, index)
+        if tail:
+            yield _block(self.seed, full)[:tail]
+
+    def iter_chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+        """The bytes in chunks of `chunk_size` (the last one may be shorter)."""
+        return _rechunk(self._pieces(), chunk_size)
+
+    def read(self) -> bytes:
+        """All the bytes at once: for small payloads only."""
+        return b"".join(self._pieces())
+
+    def md5(self) -> str:
+        """The lower-case hex md5 of the bytes, computed as they stream."""
+        return _md5(self._pieces())
+
+
+def _md5(pieces: Iterable[bytes]) -> str:
+    digest = hashlib.md5()
+    for piece in pieces:
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def _concat_pieces(payloads: Sequence[Payload]) -> Iterator[bytes]:
+    for payload in payloads:
+        yield from payload._pieces()
+
+
+def iter_concat(
+    payloads: Sequence[Payload], chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> Iterator[bytes]:
+    """The concatenation of `payloads` in order, in chunks of `chunk_size`."""
+    return _rechunk(_concat_pieces(payloads), chunk_size)
+
+
+def concat_md5(payloads: Sequence[Payload]) -> str:
+    """The md5 (lower-case hex) of the concatenation of `payloads` in order, streamed."""
+    return _md5(_concat_pieces(payloads))
+
+
+# --- comparing received content with the expected concatenation -------------------------
+
+
+def _first_difference(a: memoryview, b: memoryview) -> int:
+    step = 4096
+    start = 0
+    while a[start : start + step] == b[start : start + step]:
+        start += step
+    return next(i for i in range(start, start + step) if a[i] != b[i])
+
+
+class _Layout:
+    """Where each part of a concatenation starts, to name the part a byte offset falls in."""
+
+    def __init__(self, payloads: Sequence[Payload]) -> None:
+        self.payloads = payloads
+        self.starts: list[int] = []
+        offset = 0
+        for payload in payloads:
+            self.starts.append(offset)
+            offset += payload.size
+        self.total = offset
+
+    def where(self, offset: int) -> str:
+        if offset >= self.total:
+            return "past the end of the expected content"
+        index = bisect.bisect_right(self.starts, offset) - 1
+        payload = self.payloads[index]
+        within = offset - self.starts[index]
+        return f"byte {within} of part #{index} ({payload.size} bytes, seed {payload.seed})"
+
+    def parts_starting_with(self, byte: int) -> list[int]:
+        return [i for i, p in enumerate(self.payloads) if p.size and p.seed & 0xFF == byte]
+
+
+def matches(payloads: Sequence[Payload], content_chunks: Iterable[bytes]) -> tuple[bool, str]:
+    """Compare received content with the concatenation of `payloads`, incrementally.
+
+    Returns (True, summary) when the bytes are equal, else (False, a description of the
+    first difference: its byte offset, the part it falls in, expected and received lengths).
+    """
+    layout = _Layout(payloads)
+    expected = _concat_pieces(payloads)
+    received = iter(content_chunks)
+    current = memoryview(b"")
+    used = 0  # bytes of `current` already compared
+    offset = 0  # bytes compared and equal so far
+    for chunk in received:
+        got = memoryview(chunk)
+        position = 0
+        while position < len(got):
+            if used == len(current):
+                piece = next(expected, None)
+                if piece is None:
+                    total = offset + len(got) - position + sum(len(c) for c in received)
+                    return False, (
+                        f"content is too long: expected {layout.total} bytes, got {total}; "
+                        f"the first {layout.total} bytes match"
+                    )
+                current, used = memoryview(piece), 0
+            n = min(len(got) - position, len(current) - used)
+            want, have = current[used : used + n], got[position : position + n]
+            if want != have:
+                k = _first_difference(want, have)
+                total = offset + len(got) - position + sum(len(c) for c in received)
+                return False, _describe(layout, offset + k, want[k], have[k], total)
+            position += n
+            used += n
+            offset += n
+    if offset < layout.total:
+        return False, (
+            f"content is too short: expected {layout.total} bytes, got {offset}; it ends at "
+            f"{layout.where(offset)}"
+        )
+    parts = "1 part" if len(payloads) == 1 else f"{len(payloads)} parts"
+    return True, f"all {layout.total} bytes match ({parts})"
+
+
+def _describe(layout: _Layout, offset: int, want: int, have: int, total: int) -> str:
+    text = (
+        f"first difference at byte offset {offset} ({layout.where(offset)}): expected "
+        f"0x{want:02x}, got 0x{have:02x}; expected {layout.total} bytes, got {total}"
+    )
+    if offset in layout.starts:
+        # Byte 0 of a part is its seed mod 256: name the part(s) the received byte starts.
+        likely = layout.parts_starting_with(have)
+        if likely:
+            names = ", ".join(f"#{i}" for i in likely)
+            text += f" (the byte received is how part {names} starts: parts out of order?)"
+    return text
+
+
+# --- strategies -----------------------------------------------------------------------
+
+
+def payloads(max_size: int, min_size: int = 1) -> st.SearchStrategy[Payload]:
+    """Payloads of `min_size`..`max_size` bytes; shrinks towards 1 byte and seed 0."""
+    return st.builds(
+        Payload, seed=st.integers(0, 2**32 - 1), size=sizes_between(min_size, max_size)
+    )
+
+
+def payloads_from_plan(plan: Sequence[int], first_seed: int = 0) -> list[Payload]:
+    """One payload per planned size, with consecutive seeds (so they tell apart)."""
+    return [Payload(first_seed + i, size) for i, size in enumerate(plan)]
+
+
+def payloads_for_plan(plan: Sequence[int]) -> st.SearchStrategy[list[Payload]]:
+    """One payload per planned size, seeds pairwise distinct modulo 256.
+
+    Any reordering, omission or repetition of the parts is therefore visible in the
+    concatenation. Shrinks towards seeds 0, 1, 2, ... in plan order.
+    """
+    if len(plan) > _MAX_DISTINCT:
+        raise InvalidArgument(f"at most {_MAX_DISTINCT} parts can be told apart")
+    seeds = st.lists(
+        st.integers(0, _MAX_DISTINCT - 1), min_size=len(plan), max_size=len(plan), unique=True
+    )
+    return seeds.map(lambda drawn: [Payload(s, n) for s, n in zip(drawn, plan, strict=True)])
