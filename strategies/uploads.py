@@ -60,8 +60,15 @@ MIME_EXTENSIONS = {
 
 _PLAIN = "abcdefghijklmnopqrstuvwxyz0123456789_-"
 _MAX_FILENAME = 200
-_plain_chars = st.sampled_from(_PLAIN)  # shrinks to "a" (a string alphabet shrinks to "0")
-_words = st.text(alphabet=_plain_chars, min_size=1, max_size=12)
+
+
+def _plain(min_size: int, max_size: int) -> st.SearchStrategy[str]:
+    # Lists of sampled characters shrink to "a"; st.text over the same alphabet to "0".
+    chars = st.lists(st.sampled_from(_PLAIN), min_size=min_size, max_size=max_size)
+    return chars.map("".join)
+
+
+_words = _plain(1, 12)
 
 
 def _nfc(text: str) -> str:
@@ -72,11 +79,11 @@ def _nfc(text: str) -> str:
 def _stems(room: int) -> st.SearchStrategy[str]:
     unicode_letters = st.characters(categories=("L", "Nd"))
     return st.one_of(
-        st.text(alphabet=_plain_chars, min_size=1, max_size=24),  # ordinary; shrinks to "a"
+        _plain(1, 24),  # ordinary; shrinks to "a"
         st.text(unicode_letters, min_size=1, max_size=30).map(_nfc),
         st.lists(_words, min_size=2, max_size=5).map(" ".join),  # inner spaces
         st.lists(_words, min_size=2, max_size=5).map(".".join),  # extra dots
-        st.text(alphabet=_plain_chars, min_size=min(150, room), max_size=room),  # long
+        _plain(min(150, room), room),  # long
     )
 
 
