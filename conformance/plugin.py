@@ -100,12 +100,17 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         client = stack.enter_context(TargetClient(base_url, api_key))
         target = Target(base_url=base_url, client=client, adapter=HttpAdapter(client),
                         recorder=Recorder(), profile=profile, clock_is_ours=clock_is_ours,
-                        fail_fast=config.getoption("uploads_fail_fast"), seed=_seed(config))
+                        fail_fast=config.getoption("uploads_fail_fast"), seed=_seed(config),
+                        api_key=api_key, openapi=_path(config.getoption("uploads_openapi")))
         if not clock_is_ours and profile.use_test_controls:
             target.recorder.cannot_test(
                 "EXPIRY-ENFORCED", "the target's clock is shared by parallel workers; "
                 "run with -n 1 to test expiry")
         yield target
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _start_emulator(stack: ExitStack, mutant: str | None) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from conformance.adapters.base import Adapter
 from conformance.checks import Checker
@@ -29,6 +30,8 @@ class Target:
     started: float = field(default_factory=time.monotonic)
     fail_fast: bool = False  # stop at the first MUST failure (mutant runs)
     seed: int = 0
+    api_key: str | None = None  # for the schema checks, which send their own requests
+    openapi: Path | None = None  # another OpenAPI document for the schema checks
     seen_ids: set[str] = field(default_factory=set)  # every upload and part ID issued
     _controls: bool | None = None
     _files_served: bool | None = None

@@ -58,14 +58,16 @@ MIME_EXTENSIONS = {
 
 # --- valid requests -------------------------------------------------------------------
 
-_PLAIN = "abcdefghijklmnopqrstuvwxyz0123456789_-"
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_PLAIN = _LETTERS + "0123456789_-"
 _MAX_FILENAME = 200
 
 
 def _plain(min_size: int, max_size: int) -> st.SearchStrategy[str]:
-    # Lists of sampled characters shrink to "a"; st.text over the same alphabet to "0".
-    chars = st.lists(st.sampled_from(_PLAIN), min_size=min_size, max_size=max_size)
-    return chars.map("".join)
+    # A letter first: names start with one, and strings shrink to "a" rather than "0".
+    first = st.text(alphabet=_LETTERS, min_size=1, max_size=1)
+    rest = st.text(alphabet=_PLAIN, min_size=min_size - 1, max_size=max_size - 1)
+    return st.builds(str.__add__, first, rest)
 
 
 _words = _plain(1, 12)
@@ -77,7 +79,7 @@ def _nfc(text: str) -> str:
 
 
 def _stems(room: int) -> st.SearchStrategy[str]:
-    unicode_letters = st.characters(categories=("L", "Nd"))
+    unicode_letters = st.characters(categories=("L",))
     return st.one_of(
         _plain(1, 24),  # ordinary; shrinks to "a"
         st.text(unicode_letters, min_size=1, max_size=30).map(_nfc),
