@@ -37,6 +37,9 @@ class Checker:
         self.evidence = evidence  # the recent exchanges, attached to a failure
         self.waived: set[str] = set()  # requirements already failed: record, don't raise
         self.current_steps: list[str] = []  # the running example's steps, for a failure
+        # The first failure raised since `first_failure` was reset: evidence for when
+        # Hypothesis cannot replay a failure on a non-deterministic target.
+        self.first_failure: ConformanceFailure | None = None
 
     # --- the primitives ---------------------------------------------------------------
 
@@ -48,6 +51,8 @@ class Checker:
             return
         failure = ConformanceFailure(requirement, message, self.evidence())
         failure.steps = list(self.current_steps)
+        if self.first_failure is None:
+            self.first_failure = failure
         raise failure
 
     def expect(self, condition: bool, requirement: str, message: str) -> bool:

@@ -117,7 +117,8 @@ def _run_pytest(args: argparse.Namespace, api_key: str | None, seed: int) -> int
 
     argv = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent), "--pyargs",
             "conformance.suite", "--uploads-profile", args.profile, "--uploads-seed", str(seed),
-            "--uploads-report-dir", str(args.report_dir)]
+            "--uploads-report-dir", str(args.report_dir),
+            "--uploads-no-summary"]
     if args.base_url:
         argv += ["--uploads-base-url", args.base_url]
     if args.openapi:

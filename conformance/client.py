@@ -8,6 +8,7 @@ never raises: it comes back as an `Answer` without a status, the error recorded.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import enum
 import json as jsonlib
@@ -342,7 +343,10 @@ class TargetClient:
 
         `json` is serialised (any JSON-able value, `None` sends `null`); `content` is sent
         as is: bytes, a zero-argument callable producing the chunks (retryable), or a
-        one-shot iterable of chunks (never retried).
+        one-shot iterable of chunks (never retried). `auth`: True sends the client's key,
+        False none, a string that key instead. `expect_json=False` accepts any body;
+        `idempotent` says whether a request whose connection broke may be sent again
+        (default: by method).
         """
         method = method.upper()
         sent: dict[str, str] = {}
@@ -443,7 +447,12 @@ class TargetClient:
         return self._answer(pending, expect_json=False)
 
     def controls_available(self) -> bool:
-        """Whether the target offers the test controls (GET /_conformance)."""
+        """Whether the target offers the test controls, looked up once.
+
+        The extension, under the base URL (else the origin): `GET /_conformance` answers
+        `{"object": "test_controls", "now": <unix seconds>}`; `POST /_conformance/clock/advance`
+        with `{"seconds": s}` moves the target's clock forward and answers the same.
+        """
         return self._controls_url() is not None
 
     def advance_clock(self, seconds: float) -> float:
@@ -460,15 +469,13 @@ class TargetClient:
         """The target's current time: its test clock, else its Date header, else None."""
         url = self._controls_url()
         if url is not None:
-            for candidate in (url + "/clock", url):
+            for candidate in (url, url + "/clock"):
                 answer = self.request("GET", candidate)
                 now = _number(answer.json, "now") if answer.ok else None
                 if now is not None:
                     return now
         answer = self.request("GET", "/uploads", expect_json=False)
-        date = answer.headers.get("date")
-        parsed = email.utils.parsedate_to_datetime(date) if date else None
-        return parsed.timestamp() if parsed is not None else None
+        return _http_date(answer.headers.get("date"))
 
     # -- internals --
 
@@ -779,13 +786,21 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    when = _http_date(value)
+    return None if when is None else max(0.0, when - time.time())
+
+
+def _http_date(value: str | None) -> float | None:
+    """An HTTP date (RFC 9110) as unix seconds; None if absent or malformed."""
+    if not value:
+        return None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    if when.tzinfo is None:  # "-0000": UTC, by the RFC
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.timestamp()
 
 
 def _number(document: Any, key: str) -> float | None:

@@ -12,6 +12,7 @@ import zlib
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
+from hypothesis.internal.conjecture import engine as conjecture_engine
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from conformance import requirements
@@ -36,15 +37,24 @@ def derive_seed(seed: int, name: str, round_: int) -> int:
     return zlib.crc32(f"{seed}:{name}:{round_}".encode())
 
 
+def _limit_shrinking(seconds: float) -> None:
+    # Hypothesis shrinks for up to five minutes; against a live target each replay is a
+    # series of requests, so a profile caps it. A private knob: absent, nothing changes.
+    if hasattr(conjecture_engine, "MAX_SHRINKING_SECONDS"):
+        conjecture_engine.MAX_SHRINKING_SECONDS = int(seconds)
+
+
 def explore(target: Target, machine: type[RuleBasedStateMachine], name: str,
             max_examples: int | None = None) -> None:
     """Runs `machine` (bound to `target`) and records each broken requirement once."""
     profile = target.profile
     examples = max_examples or profile.max_examples
+    _limit_shrinking(profile.shrink_seconds)
     for round_ in range(profile.max_rounds):
         factory = type(machine.__name__, (machine,), {})
         factory._hypothesis_internal_use_seed = derive_seed(  # type: ignore[attr-defined]
             target.seed, name, round_)
+        target.checker.first_failure = None
         try:
             run_state_machine_as_test(factory, settings=hypothesis_settings(
                 examples, profile.steps))
@@ -54,7 +64,9 @@ def explore(target: Target, machine: type[RuleBasedStateMachine], name: str,
             if target.fail_fast and requirements.is_fatal(failure.requirement):
                 return
         except Flaky as flaky:
-            failure = _first_conformance_failure(flaky)
+            # The target answered differently on replay (a race, or state Hypothesis cannot
+            # reset): report the failure as first seen, unshrunk.
+            failure = _first_conformance_failure(flaky) or target.checker.first_failure
             if failure is None:
                 raise
             failure.message += (" (seen once, not again on replay: the target's behaviour "

@@ -19,7 +19,13 @@ from conformance.checks import Answer
 from conformance.model import LIFETIME_S, Expectation, Model, Part, Status, Verdict, accept
 from conformance.target import Target
 from strategies.malformed import malformed_json_requests, malformed_multipart_requests
-from strategies.orderings import OrderingKind, orderings
+from strategies.orderings import (
+    Ordering,
+    OrderingKind,
+    orderings,
+    unknown_part_ids,
+    valid_orderings,
+)
 from strategies.payloads import Payload, concat_md5, matches
 from strategies.uploads import invalid_create_requests, valid_create_requests
 
@@ -28,8 +34,7 @@ MAX_PARALLEL_PARTS = 8
 
 
 def _upload_ready(machine: UploadsMachine) -> bool:
-    return any(u.status is Status.PENDING and u.bytes_added == u.declared_bytes
-               for u in machine.model.uploads.values())
+    return bool(machine._ready())
 
 
 class UploadsMachine(RuleBasedStateMachine):
@@ -45,6 +50,7 @@ class UploadsMachine(RuleBasedStateMachine):
         self.alias: dict[str, str] = {}  # target ID -> short name used in the steps
         self.tainted: set[str] = set()  # uploads whose state the target has already broken
         self.parallel: set[str] = set()  # uploads that received parts in parallel
+        self.clock_advanced = False
         self.target.checker.current_steps = self.steps
         self.check = self.target.checker
 
@@ -97,37 +103,66 @@ class UploadsMachine(RuleBasedStateMachine):
 
     # --- complete ----------------------------------------------------------------------
 
+    @precondition(_upload_ready)
+    @rule(data=st.data())
+    def complete_a_full_upload(self, data: st.DataObject) -> None:
+        upload = data.draw(st.sampled_from(self._ready()), label="upload")
+        part_ids = list(self.model.uploads[upload].parts)
+        ordering = data.draw(valid_orderings(part_ids), label="ordering")
+        if data.draw(st.integers(0, 4), label="slip in an unknown ID") == 4:
+            unknown = data.draw(unknown_part_ids(avoid=part_ids), label="unknown ID")
+            at = data.draw(st.integers(0, len(part_ids)), label="at")
+            ordering = Ordering(OrderingKind.UNKNOWN,
+                                [*ordering.part_ids[:at], unknown, *ordering.part_ids[at:]])
+        md5 = data.draw(_md5_choice(self._md5_of(upload, ordering.part_ids)), label="md5")
+        self._complete(upload, ordering, md5)
+
+    @precondition(lambda self: bool(self.model.part_owner))
+    @rule(data=st.data())
+    def complete_with_a_part_of_another_upload(self, data: st.DataObject) -> None:
+        """A new upload of exactly the size of another upload's part, completed with it."""
+        part_id = data.draw(st.sampled_from(sorted(self.model.part_owner)), label="part")
+        owner = self.model.uploads[self.model.part_owner[part_id]]
+        size = owner.parts[part_id].size
+        request = {"filename": "borrowed.txt", "purpose": "assistants", "bytes": size,
+                   "mime_type": "text/plain"}
+        upload = self._create(request)
+        if upload is not None:
+            self._complete(upload, Ordering(OrderingKind.FOREIGN, [part_id]), None)
+
+    @precondition(lambda self: bool(self._finished()))
+    @rule(data=st.data(), action=st.sampled_from(["parts", "complete", "cancel"]))
+    def operate_on_a_finished_upload(self, data: st.DataObject, action: str) -> None:
+        """A completed or cancelled upload takes no part, completion or (once completed)
+        cancel; the completion lists exactly the parts that would otherwise be right."""
+        finished = self._finished()
+        # Full ones first: a completion they refuse is refused for their state alone.
+        full = [u for u in finished if self.model.uploads[u].bytes_added ==
+                self.model.uploads[u].declared_bytes]
+        upload = data.draw(st.sampled_from(full or finished), label="upload")
+        if action == "parts":
+            self._add_part(upload, Payload(data.draw(SEEDS, label="seed"), 1))
+        elif action == "complete":
+            state = self.model.uploads[upload]
+            part_ids = state.completed_with or list(state.parts)
+            self._complete(upload, Ordering(OrderingKind.IDENTITY, part_ids), None)
+        else:
+            self.cancel_the_upload(upload)
+
     @rule(upload=uploads, data=st.data())
-    def complete_the_upload(self, upload: str, data: st.DataObject) -> None:
+    def complete_with_any_part_ids(self, upload: str, data: st.DataObject) -> None:
         if upload in self.tainted:
             return
-        state = self.model.uploads[upload]
         foreign = [p for p, owner in self.model.part_owner.items() if owner != upload]
-        ordering = data.draw(orderings(list(state.parts), foreign), label="ordering")
-        part_ids = list(ordering.part_ids)
-        right_md5 = self._md5_of(upload, part_ids)
-        md5 = data.draw(_md5_choice(right_md5), label="md5")
-        body: dict[str, Any] = {"part_ids": part_ids}
-        if md5 is not None:
-            body["md5"] = md5
-        expectation = self.model.expect_complete(upload, part_ids, md5, self.target.now(),
-                                                 right_md5)
-        expectation = self._sharpen(expectation, upload, ordering.kind, md5)
-        answer = self.target.adapter.complete(upload, body)
-        self._step(f"complete {self._name(upload)} with part_ids {self._names(part_ids)} "
-                   f"({ordering.kind.value}), md5={_md5_label(md5, right_md5)}", answer)
-        if self.check.answer(expectation, answer, "completion"):
-            self._completed(upload, part_ids, expectation, answer)
+        ordering = data.draw(orderings(list(self.model.uploads[upload].parts), foreign),
+                             label="ordering")
+        md5 = data.draw(_md5_choice(self._md5_of(upload, ordering.part_ids)), label="md5")
+        self._complete(upload, ordering, md5)
 
     @precondition(_upload_ready)
     @rule(data=st.data())
     def race_completion_against_cancel(self, data: st.DataObject) -> None:
-        ready = [u.id for u in self.model.uploads.values()
-                 if u.status is Status.PENDING and u.bytes_added == u.declared_bytes
-                 and u.id not in self.tainted]
-        if not ready:
-            return
-        upload = data.draw(st.sampled_from(ready), label="upload")
+        upload = data.draw(st.sampled_from(self._ready()), label="upload")
         part_ids = list(self.model.uploads[upload].parts)
         if self.model.expect_complete(upload, part_ids, None, self.target.now()).open:
             return
@@ -168,9 +203,11 @@ class UploadsMachine(RuleBasedStateMachine):
 
     # --- time --------------------------------------------------------------------------
 
-    @precondition(lambda self: self.target.can_advance_clock() and bool(self.model.uploads))
+    @precondition(lambda self: not self.clock_advanced and self.target.can_advance_clock()
+                  and bool(self.model.pending(self.target.now())))
     @rule()
     def let_an_hour_pass(self) -> None:
+        self.clock_advanced = True  # once an example: later steps need living uploads
         # Well past the hour, so no upload sits at the instant of its expiry.
         self.target.advance_clock(LIFETIME_S + 30)
         self._step(f"advance the target's clock by {LIFETIME_S + 30} s (test controls)")
@@ -230,6 +267,34 @@ class UploadsMachine(RuleBasedStateMachine):
             self.target.adapter.cancel(upload.id)
 
     # --- plumbing ------------------------------------------------------------------------
+
+    def _ready(self) -> list[str]:
+        """Pending uploads that hold exactly their declared bytes: ready to complete."""
+        now = self.target.now()
+        return [u.id for u in self.model.uploads.values()
+                if u.status_at(now) is Status.PENDING and u.bytes_added == u.declared_bytes
+                and u.id not in self.tainted and not u.near_expiry(now)]
+
+    def _finished(self) -> list[str]:
+        now = self.target.now()
+        return [u.id for u in self.model.uploads.values()
+                if u.status in (Status.COMPLETED, Status.CANCELLED) and u.id not in self.tainted
+                and not u.near_expiry(now)]
+
+    def _complete(self, upload: str, ordering: Ordering, md5: str | None) -> None:
+        part_ids = list(ordering.part_ids)
+        right_md5 = self._md5_of(upload, part_ids)
+        body: dict[str, Any] = {"part_ids": part_ids}
+        if md5 is not None:
+            body["md5"] = md5
+        expectation = self.model.expect_complete(upload, part_ids, md5, self.target.now(),
+                                                 right_md5)
+        expectation = self._sharpen(expectation, upload, ordering.kind, md5)
+        answer = self.target.adapter.complete(upload, body)
+        self._step(f"complete {self._name(upload)} with part_ids {self._names(part_ids)} "
+                   f"({ordering.kind.value}), md5={_md5_label(md5, right_md5)}", answer)
+        if self.check.answer(expectation, answer, "completion"):
+            self._completed(upload, part_ids, expectation, answer)
 
     def _create(self, request: dict[str, Any]) -> str | None:
         expectation = self.model.expect_create(request)
@@ -340,10 +405,13 @@ class UploadsMachine(RuleBasedStateMachine):
         """Charges a refused valid completion to the rule it most likely breaks."""
         if expectation.verdict is not Verdict.ACCEPT:
             return expectation
+        # Parts sent in parallel arrive in an order we do not know: any order is "other".
+        if md5 is not None and (kind is not OrderingKind.IDENTITY or upload in self.parallel):
+            return accept("COMPLETE-ORDER",
+                          "the md5 is that of the parts in part_ids order, and that order "
+                          "alone decides the bytes")
         if upload in self.parallel:
             return accept("PART-PARALLEL", "every part accepted in parallel must be usable")
-        if md5 is not None and kind is not OrderingKind.IDENTITY:
-            return accept("COMPLETE-ORDER", "md5 is that of the parts in part_ids order")
         return expectation
 
     def _send_action(self, upload: str, action: str, auth: bool | str) -> Answer:

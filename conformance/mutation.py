@@ -83,7 +83,8 @@ def _run_one(name: str, description: str, args: argparse.Namespace,
         command += ["--mutant", name]
     started = time.monotonic()
     try:
-        subprocess.run(command, capture_output=True, timeout=RUN_TIMEOUT_S, check=False)
+        finished = subprocess.run(command, capture_output=True, text=True,
+                                  timeout=RUN_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         return MutantResult(name, description, False, "", RUN_TIMEOUT_S, 0, 2, "timed out")
     seconds = round(time.monotonic() - started, 1)
@@ -92,6 +93,10 @@ def _run_one(name: str, description: str, args: argparse.Namespace,
     except (OSError, ValueError, KeyError) as error:
         return MutantResult(name, description, False, "", seconds, 0, 2,
                             f"no report: {error}")
+    if report.exit_status == 2:
+        tail = (finished.stderr or finished.stdout).strip().splitlines()[-3:]
+        return MutantResult(name, description, False, "", seconds, 0, 2,
+                            "; ".join(report.errors) + " | " + " / ".join(tail))
     failed = [r for r in report.requirements
               if r.status is Outcome.FAIL and r.level == "MUST"]
     first = failed[0].failures[0] if failed and failed[0].failures else None

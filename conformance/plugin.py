@@ -9,6 +9,7 @@ the end of the session, writes the reports.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import traceback
@@ -50,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the embedded emulator with this mutant switched on")
     group.addoption("--uploads-fail-fast", action="store_true",
                     help="stop at the first MUST failure")
+    # `uploads-conformance run` prints the summary itself, after applying a baseline.
+    group.addoption("--uploads-no-summary", action="store_true", help=argparse.SUPPRESS)
 
 
 class Session:
@@ -81,6 +84,19 @@ def _seed(config: pytest.Config) -> int:
     if worker_input and "uploads_seed" in worker_input:
         return int(worker_input["uploads_seed"])
     return int(config.getoption("uploads_seed"))
+
+
+# Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner.
+_MODULE_ORDER = ("test_limits", "test_stateful", "test_leniency", "test_schema")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = getattr(getattr(item, "module", None), "__name__", "")
+        stem = module.rsplit(".", 1)[-1]
+        return _MODULE_ORDER.index(stem) if module.startswith("conformance.suite.") and \
+            stem in _MODULE_ORDER else len(_MODULE_ORDER)
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")
@@ -187,6 +203,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(_SESSION_KEY, None)
+    if config.getoption("uploads_no_summary"):
+        return
     if state is not None and state.report is not None:
         terminalreporter.write_sep("=", "uploads-conformance")
         terminalreporter.write_line(render_summary(state.report))

@@ -22,24 +22,24 @@ class Profile:
     part_limit_bytes: bool  # send real 64 MiB and 64 MiB + 1 parts
     upload_limit_bytes: bool  # send a real 8 GiB upload in 64 MiB parts
     use_test_controls: bool  # advance the target's clock, when it offers test controls
-    time_budget_s: float  # per state machine test, a soft cap on generation
+    shrink_seconds: float  # the most time spent shrinking one failure
     byte_budget: int | None = None  # the most payload bytes a run may send (paid APIs)
 
 
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("quick", max_examples=25, steps=20, max_upload_bytes=4096, max_rounds=8,
+        Profile("quick", max_examples=80, steps=20, max_upload_bytes=4096, max_rounds=8,
                 schema_examples=10, part_limit_bytes=True, upload_limit_bytes=False,
-                use_test_controls=True, time_budget_s=20),
+                use_test_controls=True, shrink_seconds=15),
         Profile("standard", max_examples=100, steps=30, max_upload_bytes=256 * 1024,
                 max_rounds=12, schema_examples=40, part_limit_bytes=True,
-                upload_limit_bytes=False, use_test_controls=True, time_budget_s=120),
+                upload_limit_bytes=False, use_test_controls=True, shrink_seconds=60),
         Profile("thorough", max_examples=400, steps=50, max_upload_bytes=4 * MiB,
                 max_rounds=20, schema_examples=150, part_limit_bytes=True,
-                upload_limit_bytes=True, use_test_controls=True, time_budget_s=900),
+                upload_limit_bytes=True, use_test_controls=True, shrink_seconds=300),
         Profile("real-api", max_examples=5, steps=8, max_upload_bytes=1024, max_rounds=3,
                 schema_examples=3, part_limit_bytes=False, upload_limit_bytes=False,
-                use_test_controls=False, time_budget_s=120, byte_budget=4 * MiB),
+                use_test_controls=False, shrink_seconds=60, byte_budget=4 * MiB),
     )
 }

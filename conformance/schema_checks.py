@@ -29,16 +29,21 @@ refusal; open leniencies are reported as INFO, never as failures.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
+import re
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from enum import Enum
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import hypothesis
 import hypothesis.errors
@@ -47,8 +52,10 @@ import requests
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 from schemathesis import Case, GenerationMode, Response
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.errors import NoLinksFound
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation.meta import CONTENT_TYPE_PROBES, CoverageScenario
 from schemathesis.specs.openapi.checks import (
@@ -74,6 +81,11 @@ STATEFUL_STEPS = 6
 LIVE_UPLOAD = {"filename": "schema-checks.jsonl", "purpose": "fine-tune",
                "bytes": 1024**3, "mime_type": "text/jsonl"}
 PATH_OPERATIONS = ("addUploadPart", "completeUpload", "cancelUpload")
+MIME_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$", re.ASCII)
+# What counts as "no usable answer" (NO-SERVER-ERROR), as opposed to a request the client
+# itself could not build.
+NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+             requests.exceptions.ContentDecodingError)
 
 
 class SchemaRunError(RuntimeError):
@@ -107,21 +119,38 @@ def run_schema_checks(
     schema = _load_schema(path, base_url, max_examples)
     run = _Run(schema, base_url.rstrip("/"), api_key, timeout_s,
                deadline=time.monotonic() + time_budget_s)
-    try:
-        run.preflight()
-        run.auth_probe()
-        run.coverage()
-        run.fuzz(max_examples, seed)
-        if stateful:
-            run.stateful(max_examples, seed)
-    finally:
-        run.session.close()
+    with _hypothesis_storage_outside_cwd():
+        try:
+            run.preflight()
+            run.auth_probe()
+            run.happy_path()
+            run.coverage()
+            run.fuzz(max_examples, seed)
+            if stateful:
+                run.stateful(max_examples, seed)
+        finally:
+            run.session.close()
     if run.out_of_time():
         log.warning("schema checks stopped at their time budget of %.0f s", time_budget_s)
+    log.info("schema checks sent %s", dict(run.sent))
     return run.findings.result(secret=api_key)
 
 
 # --- loading ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _hypothesis_storage_outside_cwd() -> Iterator[None]:
+    """Hypothesis caches (unicode tables, constants) go to a temp dir, not the user's cwd.
+
+    The example database is off already; this covers the caches Hypothesis writes anyway.
+    """
+    previous = storage_directory(intent_to_write=False).home_directory
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "uploads-conformance-hypothesis")
+    try:
+        yield
+    finally:
+        set_hypothesis_home_dir(previous)
 
 
 def _load_schema(path: Path, base_url: str, max_examples: int) -> Any:
@@ -172,8 +201,10 @@ class _RequestJudge:
     Whole-valued floats are integers and `format` is not asserted, as in JSON Schema.
     """
 
-    JSON_BODIES = {"createUpload": "CreateUploadRequest", "completeUpload": "CompleteUploadRequest"}
-    NULLABLE_OPTIONALS = {"createUpload": ("expires_after",), "completeUpload": ("md5",)}
+    JSON_BODIES: ClassVar[dict[str, str]] = {
+        "createUpload": "CreateUploadRequest", "completeUpload": "CompleteUploadRequest"}
+    NULLABLE_OPTIONALS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "createUpload": ("expires_after",), "completeUpload": ("md5",)}
 
     def __init__(self, document: Mapping[str, Any]):
         components = document["components"]
@@ -281,6 +312,8 @@ class _Findings:
 
 def _scrub(finding: Finding, secret: str) -> Finding:
     """Belt and braces: a target may echo the key in a body; it never leaves this module."""
+    if len(secret) < 6:  # too short to replace blindly; headers are redacted anyway
+        return finding
     data = json.loads(json.dumps(finding.to_dict()).replace(
         json.dumps(secret)[1:-1], "[REDACTED]"))
     return Finding.from_dict(data)
@@ -311,6 +344,7 @@ class _Run:
         self.operations = {_operation_id_of(op): op for op in _operations(schema)}
         self._live: str | None = None
         self._live_failures = 0
+        self.sent: Counter[str] = Counter()  # requests per pass, for the log
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -356,15 +390,14 @@ class _Run:
         try:
             response = case.call(base_url=self.base_url, headers=dict(headers),
                                  session=self.session, timeout=self.timeout_s)
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
-            operation = _operation_id(case)
+        except NO_ANSWER as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:300]}"
             self.findings.failed(
-                "NO-SERVER-ERROR", operation, f"no answer: {type(exc).__name__}",
-                f"no usable answer ({type(exc).__name__}: {str(exc)[:200]})",
-                lambda: self.exchange(case, None, headers, error=f"{type(exc).__name__}: {exc}"),
-                steps, source)
-            raise _NoAnswer(str(exc)) from exc
+                "NO-SERVER-ERROR", _operation_id(case), f"no answer: {type(exc).__name__}",
+                f"no usable answer ({error})",
+                lambda: self.exchange(case, None, headers, error=error), steps, source)
+            raise _NoAnswer(error) from exc
+        self.sent[source] += 1
         self._retire_if_spent(case, response.status_code)
         self.evaluate(case, response, source, steps, headers)
         return response
@@ -391,7 +424,7 @@ class _Run:
             self.findings.failed(requirement, operation, kind, message,
                                  lambda: self.exchange(case, response, headers), steps, source)
 
-        # (For content-type probes schemathesis' check re-sends the request; the status says it all.)
+        # For content-type probes schemathesis' check re-sends the request; the status says it all.
         probe = _scenario(case) in CONTENT_TYPE_PROBES
         if status >= 500 or (not probe and _failures(case, response, not_a_server_error)):
             fail("NO-SERVER-ERROR", f"status {status}", f"answered {status} to {_about(case)}")
@@ -501,54 +534,99 @@ class _Run:
 
     def auth_probe(self) -> None:
         """Every operation without credentials, then with a wrong key, must answer 401."""
+        source = "schema-checks auth probe"
         for operation, op in self.operations.items():
             for label, headers in (("without credentials", {}),
                                    ("with a wrong key", {"Authorization": f"Bearer {WRONG_KEY}"})):
                 if self.out_of_time():
                     return
-                case = self._probe_case(operation, op)
-                source = "schema-checks auth probe"
+                case, steps = self._probe_case(operation, op)
+                steps.append(f"auth probe: a valid request {label}")
                 try:
-                    response = self.send(case, source, [f"auth probe {label}"], headers=headers)
-                except _NoAnswer:
-                    continue
-                except (requests.RequestException, ValueError):
-                    continue
+                    response = self.send(case, source, steps, headers=headers)
+                except (_NoAnswer, requests.RequestException, ValueError):
+                    continue  # a missing answer is already recorded as NO-SERVER-ERROR
                 if response.status_code == 401:
                     self.findings.passed("AUTH-REQUIRED", operation)
-                else:
-                    self.findings.failed(
-                        "AUTH-REQUIRED", operation, f"{label}: {response.status_code}",
-                        f"a request {label} was answered {response.status_code}, not 401",
-                        lambda c=case, r=response, h=headers: self.exchange(c, r, h),
-                        [f"auth probe {label}"], source)
+                    continue
+                exchange = self.exchange(case, response, headers)
+                self.findings.failed(
+                    "AUTH-REQUIRED", operation, f"{label}: {response.status_code}",
+                    f"a request {label} was answered {response.status_code}, not 401",
+                    lambda: exchange,  # noqa: B023 - called at once, inside this iteration
+                    [*steps, f"{case.method} {case.formatted_path} -> {response.status_code}"],
+                    source)
 
-    def _probe_case(self, operation: str, op: Any) -> Case:
-        path = {"upload_id": self.live_upload() or "upload_schema_checks_probe"}
+    def _probe_case(self, operation: str, op: Any) -> tuple[Case, list[str]]:
+        """A request that would be accepted with credentials (as far as the body goes)."""
         if operation == "createUpload":
-            return cast(Case, op.Case(body=dict(LIVE_UPLOAD), media_type="application/json"))
+            return op.Case(body=dict(LIVE_UPLOAD), media_type="application/json"), []
+        upload_id = self.live_upload()
+        steps = [_live_step(upload_id)] if upload_id else []
+        path = {"upload_id": upload_id or "upload_schema_checks_probe"}
         if operation == "addUploadPart":
-            return cast(Case, op.Case(path_parameters=path, body={"data": b"probe"},
-                                      media_type="multipart/form-data"))
+            body: Any = {"data": b"probe"}
+            return op.Case(path_parameters=path, body=body,
+                           media_type="multipart/form-data"), steps
         if operation == "completeUpload":
-            return cast(Case, op.Case(path_parameters=path, body={"part_ids": []},
-                                      media_type="application/json"))
-        return cast(Case, op.Case(path_parameters=path))
+            return op.Case(path_parameters=path, body={"part_ids": []},
+                           media_type="application/json"), steps
+        return op.Case(path_parameters=path), steps
+
+    def happy_path(self) -> None:
+        """One upload taken through create, part and complete, and one cancelled, so that
+        every operation's success answer (the completed Upload and its File among them) is
+        checked against the document whatever the generators manage to reach."""
+        content = b'{"prompt": "schema checks"}\n'
+        create = {"filename": "schema-checks.jsonl", "purpose": "fine-tune",
+                  "bytes": len(content), "mime_type": "text/jsonl"}
+        source, steps = "schema-checks happy path", ["happy path"]
+        ops = self.operations
+        if not {"createUpload", "addUploadPart", "completeUpload", "cancelUpload"} <= set(ops):
+            return
+
+        def step(case: Case) -> Any:
+            try:
+                response = self.send(case, source, steps)
+                steps.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
+                return response.json() if response.status_code == 200 else None
+            except (_NoAnswer, requests.RequestException, ValueError):
+                return None  # recorded, or not the target's fault
+
+        upload = step(ops["createUpload"].Case(body=dict(create), media_type="application/json"))
+        if not isinstance(upload, dict) or not isinstance(upload.get("id"), str):
+            return
+        path = {"upload_id": upload["id"]}
+        part = step(ops["addUploadPart"].Case(path_parameters=path, body={"data": content},
+                                              media_type="multipart/form-data"))
+        if isinstance(part, dict) and isinstance(part.get("id"), str):
+            body = {"part_ids": [part["id"]], "md5": hashlib.md5(content).hexdigest()}
+            step(ops["completeUpload"].Case(path_parameters=path, body=body,
+                                            media_type="application/json"))
+        other = step(ops["createUpload"].Case(body=dict(create), media_type="application/json"))
+        if isinstance(other, dict) and isinstance(other.get("id"), str):
+            steps[:] = ["happy path (cancel)", steps[-1]]
+            step(ops["cancelUpload"].Case(path_parameters={"upload_id": other["id"]}))
 
     def coverage(self) -> None:
         """Schemathesis' deterministic boundary values, positive and negative."""
         modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
         for operation, op in self.operations.items():
             config = self.schema.config.generation_for(operation=op, phase="coverage")
-            for case in self.schema.iter_coverage_cases(op, generation_modes=modes,
-                                                        generation_config=config):
-                if self.out_of_time():
-                    return
-                # Methods the document does not list are outside the Uploads API's contract.
-                if _scenario(case) is CoverageScenario.UNSPECIFIED_HTTP_METHOD:
-                    continue
-                self._aim_at_live_upload(case, operation)
-                self.try_send(case, f"{SOURCE} coverage", [f"coverage: {_about(case)}"])
+            cases = self.schema.iter_coverage_cases(op, generation_modes=modes,
+                                                    generation_config=config)
+            try:
+                for case in cases:
+                    if self.out_of_time():
+                        return
+                    # Methods the document does not list are outside the API's contract.
+                    if _scenario(case) is CoverageScenario.UNSPECIFIED_HTTP_METHOD:
+                        continue
+                    live = self._aim_at_live_upload(case, operation)
+                    self.try_send(case, f"{SOURCE} coverage",
+                                  [*live, f"coverage: {_about(case)}"])
+            except Exception as exc:  # a generator problem must not sink the whole run
+                log.warning("coverage of %s stopped: %r", operation, exc)
 
     def fuzz(self, max_examples: int, seed: int | None) -> None:
         """Hypothesis-generated requests per operation, in positive then negative mode."""
@@ -563,7 +641,13 @@ class _Run:
                 test = settings(self._fuzz_test(operation, op, mode))
                 if seed is not None:
                     test = hypothesis.seed(seed)(test)
-                test()
+                try:
+                    test()
+                except hypothesis.errors.Unsatisfiable:
+                    # Nothing to negate (cancelUpload has no body; its ID is any string).
+                    log.debug("no %s requests can be generated for %s", mode.value, operation)
+                except Exception as exc:  # a generator problem must not sink the whole run
+                    log.warning("fuzzing %s (%s) stopped: %r", operation, mode.value, exc)
 
     def _fuzz_test(self, operation: str, op: Any, mode: GenerationMode) -> Callable[[], None]:
         sent = 0
@@ -576,15 +660,17 @@ class _Run:
                 return
             sent += 1
             # Every other request aims at a live upload, the rest at made-up IDs.
+            live = self._aim_at_live_upload(case, operation) if sent % 2 else []
             if sent % 2:
-                self._aim_at_live_upload(case, operation)
-            self.try_send(case, source, [f"fuzzing: {_about(case)}"])
+                _make_realistic(case)
+            self.try_send(case, source, [*live, f"fuzzing: {_about(case)}"])
 
         return cast(Callable[[], None], test)
 
     def stateful(self, max_examples: int, seed: int | None) -> None:
         """Sequences that follow the document's links (create -> part -> complete ...)."""
-        if self.out_of_time() or not self.schema.statistic.transitions.total:
+        # Documents without links (the public one) get links inferred by schemathesis.
+        if self.out_of_time():
             return
         run = self
         base: Any = self.schema.as_state_machine()
@@ -592,11 +678,15 @@ class _Run:
         class Workflow(base):  # type: ignore[misc, valid-type]
             def setup(self) -> None:
                 self.trail: list[str] = []
+                self.calls = 0
 
             def call(self, case: Case, **kwargs: Any) -> Response:
                 if run.out_of_time():
                     raise _OutOfTime
                 steps = list(self.trail)
+                self.calls += 1
+                if self.calls % 2:
+                    _make_realistic(case)
                 response = run.send(case, f"{SOURCE} stateful", steps)
                 self.trail.append(f"{case.method} {case.formatted_path} -> "
                                   f"{response.status_code}")
@@ -613,17 +703,48 @@ class _Run:
         machine: Any = hypothesis.seed(seed)(Workflow) if seed is not None else Workflow
         try:
             machine.run(settings=settings)
-        except (_OutOfTime, _NoAnswer, hypothesis.errors.HypothesisException, FailureGroup) as exc:
+        except (_OutOfTime, _NoAnswer, NoLinksFound) as exc:
             log.debug("stateful pass ended early: %r", exc)
+        except Exception as exc:  # e.g. a request the client could not build
+            log.warning("stateful pass stopped: %r", exc)
 
-    def _aim_at_live_upload(self, case: Case, operation: str) -> None:
+    def _aim_at_live_upload(self, case: Case, operation: str) -> list[str]:
+        """Point a path operation at a pending upload; returns the step that made it."""
         if operation in PATH_OPERATIONS and "upload_id" in case.path_parameters:
             upload_id = self.live_upload()
             if upload_id is not None:
                 case.path_parameters = {**case.path_parameters, "upload_id": upload_id}
+                return [_live_step(upload_id)]
+        return []
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _make_realistic(case: Case) -> None:
+    """Give a positive create request a non-empty filename and a type/subtype mime_type.
+
+    The document allows any strings (the facts say no more), but targets may refuse
+    others (the reference emulator does), and a create that succeeds is what lets the
+    stateful pass follow links. Only every other create is touched: the rest stay raw.
+    """
+    if _operation_id(case) != "createUpload" or _is_negative(case):
+        return
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    fixed = dict(body)
+    if not fixed.get("filename"):
+        fixed["filename"] = "schema-checks.jsonl"
+    mime_type = fixed.get("mime_type")
+    if not isinstance(mime_type, str) or not MIME_TYPE.match(mime_type):
+        fixed["mime_type"] = "text/jsonl"
+    case.body = fixed
+
+
+def _live_step(upload_id: str) -> str:
+    return (f"POST /uploads {json.dumps(LIVE_UPLOAD)} -> 200, id {upload_id} "
+            "(a pending upload the run made for this request)")
 
 
 def _operations(schema: Any) -> list[Any]:

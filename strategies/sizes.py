@@ -6,6 +6,8 @@ implementations go wrong, and shrinks towards small sizes and few parts.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -48,6 +50,7 @@ def sizes_between(min_size: int, max_size: int) -> st.SearchStrategy[int]:
     return _sizes(min_size, max_size, towards_max=False)
 
 
+@lru_cache(maxsize=1024)  # building and validating strategies costs more than drawing
 def _sizes(low: int, high: int, *, towards_max: bool) -> st.SearchStrategy[int]:
     if low > high:
         raise InvalidArgument(f"min_size={low} > max_size={high}")

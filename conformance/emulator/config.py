@@ -8,6 +8,8 @@ from pathlib import Path
 from .clock import Clock
 from .mutants import MUTANTS
 
+DEFAULT_API_KEY = "sk-emulator"
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:
@@ -20,7 +22,7 @@ class EmulatorConfig:
     clock          the time source; None means the system clock
     """
 
-    api_key: str | None = "sk-emulator"
+    api_key: str | None = DEFAULT_API_KEY
     test_controls: bool = False
     data_dir: Path | None = None
     mutant: str | None = None

@@ -25,8 +25,8 @@ MUTANTS: dict[str, str] = {
     "unknown-part-ignored": "unknown part IDs are silently skipped at completion",
     "lost-update": "parallel part additions read-modify-write the part list around an await, "
     "losing parts",
-    "upload-id-collision": "upload IDs come from the creation second, so two uploads created "
-    "in the same second share an ID and the second overwrites the first",
+    "upload-id-collision": "upload IDs derive from the creation second; a second upload in "
+    "the same second overwrites the first",
     "expires-after-a-day": "expires_at is created_at + 86400 and expiry is enforced after a day",
     "expiry-not-enforced": "expired uploads still accept parts, completion and cancel",
     "file-missing": "a completed upload answers with file null",

@@ -1,17 +1,34 @@
-"""Report writers (work in progress: full writers land shortly)."""
+"""The reports of a run: report.json (the data), junit.xml, report.md and report.html.
+
+    write_reports(report, out_dir)      all four files, from a RunReport
+    load_report(path)                   a RunReport from a report.json (ReportError if not)
+    report_command / add_report_arguments
+                                        `uploads-conformance report report.json [--out DIR]`
+    console.render_summary(report)      the terminal summary
+
+One module per format; `view` decides once what every rendering shows and how evidence is
+cut to fit. The schema of report.json is in report.schema.json, explained in SCHEMA.md.
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from conformance.report.command import add_report_arguments, report_command
+from conformance.report.html import render_html
+from conformance.report.json_report import ReportError, dump_json, load_report, validate
+from conformance.report.junit import render_junit
+from conformance.report.markdown import render_markdown
+from conformance.report.writer import FORMATS, write_reports
 
-from conformance.results import RunReport
-
-__all__ = ["write_reports"]
-
-
-def write_reports(report: RunReport, out_dir: Path) -> dict[str, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "report.json"
-    path.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
-    return {"json": path}
+__all__ = [
+    "FORMATS",
+    "ReportError",
+    "add_report_arguments",
+    "dump_json",
+    "load_report",
+    "render_html",
+    "render_junit",
+    "render_markdown",
+    "report_command",
+    "validate",
+    "write_reports",
+]

@@ -1,9 +1,39 @@
-"""A compact terminal summary of a run (work in progress)."""
+"""The terminal summary of a run: verdict, counts, what failed, where the reports are."""
 
 from __future__ import annotations
 
-from conformance.results import RunReport
+from collections.abc import Mapping
+from pathlib import Path
+
+from conformance.report.view import area, clip, printable, status_label, verdict_status
+from conformance.report.view import counts_line as _counts_line
+from conformance.results import Outcome, RunReport
+
+__all__ = ["render_summary"]
+
+_MESSAGE_WIDTH = 160
 
 
-def render_summary(report: RunReport) -> str:
-    return report.verdict
+def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None) -> str:
+    """A few lines for the terminal; `paths` are the written reports, if any."""
+    lines = [f"uploads-conformance: {verdict_status(report)} (exit {report.exit_status})",
+             f"  {_line(report.verdict)}",
+             f"  target {report.target} ({report.target_kind}), adapter {report.adapter}, "
+             f"profile {report.profile}, seed {report.seed}, {report.duration_s:.1f} s",
+             f"  {_counts_line(report)}"]
+    failed = [r for r in report.requirements if r.status is Outcome.FAIL]
+    failed.sort(key=lambda r: (r.baseline, r.level != "MUST"))
+    for result in failed:
+        first = result.failures[0].message if result.failures else ""
+        label = status_label(result)
+        lines.append(f"  {label:<15} {result.id} ({result.level}, {area(result.id)}): "
+                     f"{_line(first)}")
+    for error in report.errors:
+        lines.append(f"  ERROR           {_line(error)}")
+    if paths:
+        lines.append("  reports: " + ", ".join(str(p) for p in paths.values()))
+    return "\n".join(lines)
+
+
+def _line(text: str) -> str:
+    return printable(clip(" ".join(text.split()), _MESSAGE_WIDTH))

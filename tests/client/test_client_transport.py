@@ -156,3 +156,24 @@ def test_a_stream_from_a_dead_target_is_empty(closed_port: int) -> None:
         with client.stream_get("/files/f/content") as stream:
             assert stream.status is None and list(stream) == []
         assert "ConnectError" in (stream.error or "")
+
+
+def test_an_early_refusal_of_a_large_part_is_read(raw_server: Start) -> None:
+    """A target may refuse an oversized part before reading it, then close the connection."""
+    envelope = b'{"error": {"message": "part too large", "type": "invalid_request_error"}}'
+
+    def refuse_early(conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {len(envelope)}\r\nConnection: close\r\n\r\n".encode()
+                     + envelope)
+        conn.shutdown(socket.SHUT_WR)
+
+    server = raw_server(refuse_early)
+    size = 32 * 1024 * 1024
+    with TargetClient(server.url, KEY, timeout=5, max_retries=0) as client:
+        answer = client.add_part("upload_1", lambda: (b"\0" * (1 << 20) for _ in range(32)), size)
+    assert answer.status == 413, answer.error
+    assert answer.json["error"]["message"] == "part too large"

@@ -1,10 +1,11 @@
-"""Small Uploads API targets for testing the schema-driven checks, one correct and one faulty.
+"""Small Uploads API targets for testing the schema-driven checks: correct ones and faulty ones.
 
-`make_app()` is a correct target that takes the legitimate liberties the documentation
-leaves open (it reads `10.0` as an integer, `null` as an omitted optional field, a JSON
-body without a JSON content type, a `data` form field that is not a file), so that a check
-which fails it is a check that fails a correct target. `make_app(faults={...})` switches on
-one realistic fault per name in `FAULTS`. `serve(app)` runs either on a loopback port.
+`make_app()` is a correct target that takes the liberties the documentation leaves open
+(it reads `10.0` as an integer, `null` as an omitted optional field, a JSON body without a
+JSON content type, a `data` form field that is not a file); `make_app(strict=True)` is a
+correct target that takes none of them and refuses with 422 instead of 400. A check that
+fails either fails a correct target. `make_app(faults={...})` switches on one realistic
+fault per name in `FAULTS`. `serve(app)` runs an app on a loopback port.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from starlette.applications import Starlette
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+API_KEY = "sk-test"
 FAULTS = {
     "server-error-on-bad-json": "a request body that is not JSON is answered 500",
     "accepts-negative-bytes": "create accepts a negative `bytes`",
@@ -59,20 +61,21 @@ class _Upload:
     id: str
     filename: str
     purpose: str
-    bytes: int
+    size: int  # the declared bytes
     created_at: int
     status: str = "pending"
     parts: dict[str, bytes] = field(default_factory=dict)
     file: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "upload", "bytes": self.bytes,
+        return {"id": self.id, "object": "upload", "bytes": self.size,
                 "created_at": self.created_at, "expires_at": self.created_at + 3600,
                 "filename": self.filename, "purpose": self.purpose, "status": self.status,
                 "file": self.file}
 
 
-def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk-test") -> Starlette:
+def make_app(faults: frozenset[str] | set[str] = frozenset(),
+             api_key: str = API_KEY, strict: bool = False) -> Starlette:
     unknown = set(faults) - set(FAULTS)
     if unknown:
         raise ValueError(f"unknown faults: {sorted(unknown)}")
@@ -80,6 +83,8 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk
     counter = itertools.count(1)
 
     def refuse(exc: Refusal) -> Response:
+        if strict and exc.status == 400:
+            exc.status = 422
         if "no-envelope" in faults:
             return JSONResponse({"detail": exc.message}, status_code=exc.status)
         return JSONResponse({"error": {"message": exc.message, "type": "invalid_request_error",
@@ -93,6 +98,8 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk
         return Response(json.dumps(body), media_type=media_type)
 
     async def json_body(request: Request) -> Any:
+        if strict and request.headers.get("content-type", "").split(";")[0] != "application/json":
+            raise Refusal(415, "Send JSON as application/json.")
         raw = await request.body()
         try:
             return json.loads(raw)
@@ -120,7 +127,7 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk
         for name in ("filename", "mime_type"):
             if not isinstance(body.get(name), str):
                 raise Refusal(400, f"{name} must be a string.", name)
-        if body.get("purpose") not in PURPOSES:
+        if not isinstance(body.get("purpose"), str) or body["purpose"] not in PURPOSES:
             raise Refusal(400, "purpose is not a known purpose.", "purpose")
         declared = body.get("bytes")
         if not _is_int(declared):
@@ -129,11 +136,13 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk
         if declared > 8 * GiB or (declared < 0 and "accepts-negative-bytes" not in faults):
             raise Refusal(400, "bytes is out of range.", "bytes")
         expires_after = body.get("expires_after")
+        if strict and "expires_after" in body and expires_after is None:
+            raise Refusal(400, "expires_after may be omitted, not null.", "expires_after")
         if expires_after is not None:  # null reads as omitted
             if not isinstance(expires_after, dict) or expires_after.get("anchor") != "created_at":
                 raise Refusal(400, "expires_after is malformed.", "expires_after")
             seconds = expires_after.get("seconds")
-            if not _is_int(seconds) or not 3600 <= seconds <= 2592000:
+            if not _is_int(seconds) or not 3600 <= cast(float, seconds) <= 2592000:
                 raise Refusal(400, "expires_after.seconds is out of range.", "expires_after")
         upload = _Upload(f"upload_{next(counter)}", body["filename"], body["purpose"],
                          int(declared), int(time.time()))
@@ -151,6 +160,8 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk
         data = form.get("data")
         if data is None:
             raise Refusal(400, "The 'data' field is missing.", "data")
+        if strict and (not isinstance(data, UploadFile) or len(form) != 1):
+            raise Refusal(400, "Send exactly one file field named 'data'.", "data")
         # A plain `data` field is read as the part's bytes: a liberty the docs leave open.
         chunk = await data.read() if isinstance(data, UploadFile) else data.encode()
         if len(chunk) > PART_LIMIT:
@@ -170,17 +181,19 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk
         part_ids, md5 = body.get("part_ids"), body.get("md5")
         if not isinstance(part_ids, list) or not all(isinstance(p, str) for p in part_ids):
             raise Refusal(400, "part_ids must be a list of strings.", "part_ids")
+        if strict and "md5" in body and md5 is None:
+            raise Refusal(400, "md5 may be omitted, not null.", "md5")
         if md5 is not None and not isinstance(md5, str):
             raise Refusal(400, "md5 must be a string.", "md5")
         if any(p not in upload.parts for p in part_ids):
             raise Refusal(400, "part_ids names a part of no such upload.", "part_ids")
         data = b"".join(upload.parts[p] for p in part_ids)
-        if len(data) != upload.bytes:
+        if len(data) != upload.size:
             raise Refusal(400, "The parts do not add up to the declared bytes.", "part_ids")
         if md5 is not None and md5.lower() != hashlib.md5(data).hexdigest():
             raise Refusal(400, "md5 does not match.", "md5")
         upload.status = "completed"
-        upload.file = {"id": f"file-{next(counter)}", "object": "file", "bytes": upload.bytes,
+        upload.file = {"id": f"file-{next(counter)}", "object": "file", "bytes": upload.size,
                        "created_at": int(time.time()), "filename": upload.filename,
                        "purpose": upload.purpose, "status": "processed"}
         return ok(upload.as_json())
@@ -191,6 +204,8 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(), api_key: str = "sk
             raise Refusal(404, "No such upload.", "upload_id")
         if upload.status == "completed":
             raise Refusal(409, "The upload is completed.")
+        if strict and upload.status == "cancelled":
+            raise Refusal(409, "The upload is cancelled already.")
         upload.status = "cancelled"  # cancelling twice is idempotent: a legitimate choice
         return ok(upload.as_json())
 

@@ -1,0 +1,56 @@
+"""`uploads-conformance serve`: run the reference emulator from the command line.
+
+    uploads-conformance serve [--host 127.0.0.1] [--port 8000] [--api-key KEY | --no-auth]
+                              [--data-dir DIR] [--test-controls] [--mutant NAME]
+                              [--list-mutants]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_API_KEY, EmulatorConfig
+from .mutants import MUTANTS
+from .server import run_server
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    auth = parser.add_mutually_exclusive_group()
+    auth.add_argument("--api-key", default=None,
+                      help=f"the Bearer key to require (default: $OPENAI_API_KEY, else "
+                           f"{DEFAULT_API_KEY})")
+    auth.add_argument("--no-auth", action="store_true", help="accept requests without a key")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where part data is spooled (default: a temporary directory)")
+    parser.add_argument("--test-controls", action="store_true",
+                        help="serve the test-control extension under /v1/_conformance")
+    parser.add_argument("--mutant", choices=sorted(MUTANTS), default=None, metavar="NAME",
+                        help="switch on one named fault (see --list-mutants)")
+    parser.add_argument("--list-mutants", action="store_true",
+                        help="print the mutants and exit")
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    if args.list_mutants:
+        width = max(map(len, MUTANTS))
+        for name, description in MUTANTS.items():
+            print(f"{name:<{width}}  {description}")
+        return 0
+    api_key = None if args.no_auth else (
+        args.api_key or os.environ.get("OPENAI_API_KEY") or DEFAULT_API_KEY)
+    try:
+        config = EmulatorConfig(api_key=api_key, test_controls=args.test_controls,
+                                data_dir=args.data_dir, mutant=args.mutant)
+        run_server(config, host=args.host, port=args.port)
+    except ValueError as exc:
+        print(f"uploads-conformance serve: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the port is taken, the data dir cannot be made, ...
+        print(f"uploads-conformance serve: cannot serve: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,89 @@
+"""The HTTP face of the Uploads API: one thin endpoint per operation, over `UploadService`.
+
+Endpoints read and check the request, call the service, and render the answer; the rules
+themselves live in `uploads`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from .config import EmulatorConfig
+from .errors import bad_request, error_response
+from .json_body import read_empty_or_json_object, read_json_object
+from .part_reader import receive_part
+from .uploads import UploadService
+from .validation import parse_complete, parse_create
+from .views import deleted_file_view, file_view, part_view, upload_view
+
+
+class UploadRoutes:
+    def __init__(self, service: UploadService, config: EmulatorConfig) -> None:
+        self._service = service
+        self._config = config
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/v1/uploads", self.create_upload, methods=["POST"]),
+            Route("/v1/uploads/{upload_id}/parts", self.add_part, methods=["POST"]),
+            Route("/v1/uploads/{upload_id}/complete", self.complete_upload, methods=["POST"]),
+            Route("/v1/uploads/{upload_id}/cancel", self.cancel_upload, methods=["POST"]),
+            Route("/v1/files/{file_id}", self.file, methods=["GET", "DELETE"]),
+            Route("/v1/files/{file_id}/content", self.file_content, methods=["GET"]),
+        ]
+
+    async def create_upload(self, request: Request) -> Response:
+        body = await read_json_object(request, self._config)
+        upload = self._service.create(parse_create(body, self._config))
+        return JSONResponse(upload_view(upload, self._config))
+
+    async def add_part(self, request: Request) -> Response:
+        part = self._service.start_part(request.path_params["upload_id"])
+        try:
+            await receive_part(request, part.spool, part.limits)
+            record = await self._service.finish_part(part)
+        except ClientDisconnect:
+            await self._service.abandon_part(part)
+            # Nobody is left to read this; answering keeps the server's bookkeeping simple.
+            return error_response(bad_request("The client went away mid-part.",
+                                              code="client_disconnected"))
+        except BaseException:
+            await self._service.abandon_part(part)
+            raise
+        return JSONResponse(part_view(record))
+
+    async def complete_upload(self, request: Request) -> Response:
+        upload_id = request.path_params["upload_id"]
+        self._service.find(upload_id)  # an unknown upload is 404 whatever the body says
+        completion = parse_complete(await read_json_object(request, self._config))
+        upload = await self._service.complete(upload_id, completion)
+        return JSONResponse(upload_view(upload, self._config))
+
+    async def cancel_upload(self, request: Request) -> Response:
+        upload_id = request.path_params["upload_id"]
+        self._service.find(upload_id)
+        body = await read_empty_or_json_object(request, self._config)
+        if body:
+            name = sorted(body)[0]
+            raise bad_request(f"Unknown field: {name}; cancel takes no body.", param=name,
+                              code="unknown_parameter")
+        upload = await self._service.cancel(upload_id)
+        return JSONResponse(upload_view(upload, self._config))
+
+    async def file(self, request: Request) -> Response:
+        file_id = request.path_params["file_id"]
+        if request.method == "DELETE":
+            await self._service.delete_file(file_id)
+            return JSONResponse(deleted_file_view(file_id))
+        return JSONResponse(file_view(await self._service.find_file(file_id)))
+
+    async def file_content(self, request: Request) -> Response:
+        file = await self._service.find_file(request.path_params["file_id"])
+        length = sum(part.size for part in file.pieces)
+        headers = {"Content-Length": str(length)}
+        if request.method == "HEAD":  # no body, so no download to keep the data alive for
+            return Response(media_type="application/octet-stream", headers=headers)
+        return StreamingResponse(self._service.file_content(file),
+                                 media_type="application/octet-stream", headers=headers)

@@ -1,0 +1,47 @@
+"""The test-control extension: lets a test runner read and advance the emulator's clock.
+
+Served only when `EmulatorConfig.test_controls` is on (otherwise these paths are unknown
+routes), behind the same authentication as the API:
+
+    GET  /v1/_conformance                 -> 200 {"object": "test_controls", "now": <float>}
+    POST /v1/_conformance/clock/advance   {"seconds": <number >= 0>}
+                                          -> 200 {"object": "test_controls", "now": <float>}
+
+`now` is the emulator clock in unix seconds; advancing moves it forward for good.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .clock import OffsetClock
+from .config import EmulatorConfig
+from .json_body import read_json_object
+from .validation import parse_clock_advance
+
+CONTROLS_PATH = "/v1/_conformance"
+
+
+class ClockControls:
+    def __init__(self, clock: OffsetClock, config: EmulatorConfig) -> None:
+        self._clock = clock
+        self._config = config
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(CONTROLS_PATH, self.describe, methods=["GET"]),
+            Route(f"{CONTROLS_PATH}/clock/advance", self.advance, methods=["POST"]),
+        ]
+
+    async def describe(self, request: Request) -> Response:
+        return self._answer(self._clock.now())
+
+    async def advance(self, request: Request) -> Response:
+        seconds = parse_clock_advance(await read_json_object(request, self._config))
+        return self._answer(self._clock.advance(seconds))
+
+    @staticmethod
+    def _answer(now: float) -> Response:
+        return JSONResponse({"object": "test_controls", "now": now})

@@ -1,0 +1,345 @@
+"""The rules of the Uploads API: what each operation may do to which upload, and when.
+
+Every change of an upload happens under its lock, so parallel requests can neither lose nor
+double an update. A part streams to disk without the lock, then is recorded under it after
+the upload's state is checked again: a completion, a cancel or the clock may have won while
+its bytes were arriving, and then the part is refused and its spool deleted.
+
+Strict choices where the documentation is silent (each also in the README):
+- completion lists every added part exactly once (no subset, no duplicates);
+- a part that would take the running total past the declared bytes is refused at once;
+- a zero-byte upload completes with `part_ids: []`;
+- cancelling a cancelled (or expired) upload is refused;
+- an upload is expired from `expires_at` on (now >= expires_at); expiry is applied lazily,
+  when the upload is next touched, and its data deleted then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import AsyncIterator, Container
+
+import anyio
+
+from .clock import Clock
+from .config import EmulatorConfig
+from .errors import SERVER_ERROR, ApiError, BareNotFound, bad_request, not_found
+from .ids import FILE_PREFIX, PART_PREFIX, UPLOAD_PREFIX, new_id
+from .limits import max_part_bytes, upload_lifetime
+from .part_reader import PartLimits
+from .records import FileRecord, PartRecord, UploadRecord
+from .storage import SpoolFile, Storage
+from .validation import CompleteUpload, CreateUpload
+
+# How long the `lost-update` mutant's read-modify-write waits between reading and writing.
+LOST_UPDATE_WINDOW_SECONDS = 0.05
+
+
+@dataclasses.dataclass(eq=False)
+class PartInFlight:
+    """A part whose bytes are arriving: where they go, and the limits they must keep."""
+
+    upload: UploadRecord
+    part_id: str
+    spool: SpoolFile
+    limits: PartLimits
+
+
+class UploadService:
+    def __init__(self, config: EmulatorConfig, clock: Clock, storage: Storage) -> None:
+        self._config = config
+        self._clock = clock
+        self._storage = storage
+        self.uploads: dict[str, UploadRecord] = {}
+        self.parts: dict[str, PartRecord] = {}  # every recorded part, whatever its upload
+        self.files: dict[str, FileRecord] = {}
+
+    # --- create -------------------------------------------------------------------------
+    def create(self, request: CreateUpload) -> UploadRecord:
+        created_at = int(self._clock.now())
+        upload = UploadRecord(
+            id=self._new_upload_id(created_at),
+            bytes=request.bytes,
+            filename=request.filename,
+            purpose=request.purpose,
+            mime_type=request.mime_type,
+            created_at=created_at,
+            expires_at=created_at + upload_lifetime(self._config),
+            file_expires_after=request.file_expires_after,
+        )
+        self.uploads[upload.id] = upload
+        return upload
+
+    def find(self, upload_id: str) -> UploadRecord:
+        upload = self.uploads.get(upload_id)
+        if upload is None:
+            if self._config.has_fault("error-envelope-missing"):
+                raise BareNotFound()
+            raise not_found(f"No upload with ID {_quote(upload_id)}.", param="upload_id",
+                            code="upload_not_found")
+        return upload
+
+    # --- add part -----------------------------------------------------------------------
+    def start_part(self, upload_id: str) -> PartInFlight:
+        """Admit a part to a pending upload before its bytes are read."""
+        upload = self.find(upload_id)
+        limits = PartLimits(max_part=max_part_bytes(self._config),
+                            budget=self._part_budget(upload))
+        part_id = self._unused_id(PART_PREFIX, self.parts)
+        return PartInFlight(upload, part_id, self._storage.spool(part_id), limits)
+
+    async def finish_part(self, part: PartInFlight) -> PartRecord:
+        """Record a part whose bytes have all arrived, if its upload still takes it."""
+        await part.spool.close()
+        if self._config.has_fault("lost-update"):
+            return await self._record_part_racily(part)
+        upload = part.upload
+        async with upload.lock:
+            await self._settle_expiry(upload)
+            self._check_fits(upload, part.spool.size)  # the caller deletes a refused part
+            record = self._part_record(part)
+            upload.parts[record.id] = record
+            upload.received += record.size
+            self.parts[record.id] = record
+            return record
+
+    async def abandon_part(self, part: PartInFlight) -> None:
+        """Delete a refused or interrupted part's bytes; the upload is left as it was."""
+        with anyio.CancelScope(shield=True):
+            await part.spool.discard()
+
+    async def _record_part_racily(self, part: PartInFlight) -> PartRecord:
+        # The `lost-update` mutant: the part list is read, then written back after an await
+        # (a slow metadata store), without the upload's lock. Parallel parts overwrite each
+        # other's writes, and all but the last are lost.
+        upload = part.upload
+        self._check_fits(upload, part.spool.size)
+        record = self._part_record(part)
+        seen_parts, seen_received = dict(upload.parts), upload.received
+        await anyio.sleep(LOST_UPDATE_WINDOW_SECONDS)
+        upload.parts = {**seen_parts, record.id: record}
+        upload.received = seen_received + record.size
+        self.parts[record.id] = record
+        return record
+
+    def _part_record(self, part: PartInFlight) -> PartRecord:
+        return PartRecord(id=part.part_id, upload_id=part.upload.id,
+                          created_at=int(self._clock.now()), size=part.spool.size,
+                          path=part.spool.path)
+
+    def _part_budget(self, upload: UploadRecord) -> float:
+        """How many more bytes the upload accepts; refuses an upload that takes no parts."""
+        status = self._status(upload)
+        if status == "pending":
+            return upload.bytes - upload.received
+        if status == "completed" and self._config.has_fault("part-after-complete"):
+            return math.inf  # the state guard is missing, and so is the byte budget
+        if status == "cancelled" and self._config.has_fault("part-after-cancel"):
+            return math.inf
+        raise bad_request(f"Upload {upload.id} is {status}; it accepts no more parts.",
+                          code=f"upload_{status}")
+
+    def _check_fits(self, upload: UploadRecord, size: int) -> None:
+        if size > self._part_budget(upload):
+            raise bad_request(
+                f"This part of {size} bytes would take upload {upload.id} past its declared "
+                f"{upload.bytes} bytes ({upload.received} already received).",
+                param="data", code="upload_bytes_exceeded")
+
+    # --- complete -----------------------------------------------------------------------
+    async def complete(self, upload_id: str, request: CompleteUpload) -> UploadRecord:
+        upload = self.find(upload_id)
+        async with upload.lock:
+            await self._settle_expiry(upload)
+            if upload.status == "completed" and self._config.has_fault("complete-twice"):
+                return upload  # "idempotent": answers the old completion again
+            self._check_completable(upload)
+            pieces = self._listed_parts(upload, request.part_ids)
+            self._check_byte_count(upload, pieces)
+            pieces = self._byte_order(upload, pieces)
+            if request.md5 is not None:
+                await self._check_md5(pieces, request.md5)
+            upload.file = self._new_file(upload, pieces)
+            upload.status = "completed"
+            self.files[upload.file.id] = upload.file
+            return upload
+
+    def _check_completable(self, upload: UploadRecord) -> None:
+        status = upload.status
+        if status == "pending":
+            return
+        if status == "cancelled" and self._config.has_fault("complete-after-cancel"):
+            return
+        raise bad_request(f"Upload {upload.id} is {status}; it cannot be completed.",
+                          code=f"upload_{status}")
+
+    def _listed_parts(self, upload: UploadRecord, part_ids: list[str]) -> list[PartRecord]:
+        """The listed parts, in the listed order: each of this upload, each once, none missing."""
+        pieces: list[PartRecord] = []
+        listed: set[str] = set()
+        for part_id in part_ids:
+            part = upload.parts.get(part_id)
+            if part is None:
+                part = self._foreign_part(part_id)
+                if part is None:
+                    continue
+            if part_id in listed:
+                raise bad_request(f"part_ids lists part {_quote(part_id)} twice.",
+                                  param="part_ids", code="duplicate_part")
+            listed.add(part_id)
+            pieces.append(part)
+        missing = [part_id for part_id in upload.parts if part_id not in listed]
+        if missing:
+            raise bad_request(
+                f"part_ids must list every part of the upload exactly once; {len(missing)} "
+                f"missing, such as {missing[0]}.", param="part_ids", code="missing_parts")
+        return pieces
+
+    def _foreign_part(self, part_id: str) -> PartRecord | None:
+        """A listed ID that is not one of the upload's parts: refused (None: skip it)."""
+        other = self.parts.get(part_id)
+        if other is None:
+            if self._config.has_fault("unknown-part-ignored"):
+                return None
+            raise bad_request(f"Unknown part ID {_quote(part_id)}.", param="part_ids",
+                              code="unknown_part")
+        if self._config.has_fault("foreign-part-accepted"):
+            return other
+        raise bad_request(f"Part {part_id} is not a part of this upload.", param="part_ids",
+                          code="foreign_part")
+
+    def _check_byte_count(self, upload: UploadRecord, pieces: list[PartRecord]) -> None:
+        if self._config.has_fault("byte-count-unchecked"):
+            return
+        counted = pieces[:-1] if self._config.has_fault("byte-count-skips-last-part") else pieces
+        total = sum(part.size for part in counted)
+        if total != upload.bytes:
+            raise bad_request(
+                f"The listed parts hold {total} bytes; upload {upload.id} declared "
+                f"{upload.bytes}.", param="part_ids", code="bytes_mismatch")
+
+    def _byte_order(self, upload: UploadRecord, pieces: list[PartRecord]) -> list[PartRecord]:
+        if self._config.has_fault("order-ignored"):
+            # Like an S3 multipart backend: parts are concatenated as they were added.
+            added = {part_id: index for index, part_id in enumerate(upload.parts)}
+            return sorted(pieces, key=lambda part: added.get(part.id, len(added)))
+        return pieces
+
+    async def _check_md5(self, pieces: list[PartRecord], expected: str) -> None:
+        actual = await self._storage.md5(part.path for part in pieces)
+        if actual != expected and not self._config.has_fault("md5-unchecked"):
+            raise bad_request(f"md5 {expected} does not match the assembled bytes ({actual}).",
+                              param="md5", code="md5_mismatch")
+
+    def _new_file(self, upload: UploadRecord, pieces: list[PartRecord]) -> FileRecord:
+        created_at = int(self._clock.now())
+        size = upload.bytes
+        if self._config.has_fault("file-bytes-wrong"):
+            size = pieces[0].size if pieces else 0
+        expires_after = upload.file_expires_after
+        return FileRecord(
+            id=self._unused_id(FILE_PREFIX, self.files),
+            bytes=size,
+            created_at=created_at,
+            filename=upload.filename,
+            purpose=upload.purpose,
+            expires_at=None if expires_after is None else created_at + expires_after,
+            pieces=pieces,
+        )
+
+    # --- cancel -------------------------------------------------------------------------
+    async def cancel(self, upload_id: str) -> UploadRecord:
+        """Cancel a pending upload; returns the upload as the answer shows it."""
+        upload = self.find(upload_id)
+        async with upload.lock:
+            await self._settle_expiry(upload)
+            status = upload.status
+            if status != "pending" and not (
+                status == "completed" and self._config.has_fault("cancel-after-complete")
+            ):
+                raise bad_request(f"Upload {upload.id} is {status}; it cannot be cancelled.",
+                                  code=f"upload_{status}")
+            answer = upload
+            if self._config.has_fault("status-not-updated"):
+                answer = dataclasses.replace(upload)  # a copy read before the update
+            upload.status = "cancelled"
+            if upload.file is None:
+                await self._storage.delete(part.path for part in upload.parts.values())
+            return answer
+
+    # --- expiry -------------------------------------------------------------------------
+    def _status(self, upload: UploadRecord) -> str:
+        """The upload's status now (an hour-old pending upload is expired)."""
+        return "expired" if self._is_due(upload) else upload.status
+
+    def _is_due(self, upload: UploadRecord) -> bool:
+        if self._config.has_fault("expiry-not-enforced"):
+            return False
+        return upload.status == "pending" and self._clock.now() >= upload.expires_at
+
+    async def _settle_expiry(self, upload: UploadRecord) -> None:
+        """Under the upload's lock: make an hour-old upload expired and delete its data."""
+        if self._is_due(upload):
+            upload.status = "expired"
+            await self._storage.delete(part.path for part in upload.parts.values())
+
+    # --- files --------------------------------------------------------------------------
+    async def find_file(self, file_id: str) -> FileRecord:
+        file = self.files.get(file_id)
+        expired = file is not None and file.expires_at is not None and (
+            self._clock.now() >= file.expires_at  # its expires_after has run out
+        )
+        if file is not None and expired:
+            await self._drop_file(file)
+            file = None
+        if file is None:
+            raise not_found(f"No file with ID {_quote(file_id)}.", param="file_id",
+                            code="file_not_found")
+        return file
+
+    async def delete_file(self, file_id: str) -> None:
+        await self._drop_file(await self.find_file(file_id))
+
+    def file_content(self, file: FileRecord) -> AsyncIterator[bytes]:
+        """The file's bytes, streamed; a delete meanwhile waits for the download to end."""
+        if not all(part.path.exists() for part in file.pieces):
+            # Only a mutant gets here (say, completing a cancelled upload whose data is gone):
+            # answer an envelope now rather than break the connection half-way.
+            raise ApiError(500, f"The data of file {file.id} is missing.", type=SERVER_ERROR,
+                           code="file_data_missing")
+        file.readers += 1
+        return self._stream_file(file)
+
+    async def _stream_file(self, file: FileRecord) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._storage.read(part.path for part in file.pieces):
+                yield chunk
+        finally:
+            file.readers -= 1
+            if file.deleted and file.readers == 0:
+                with anyio.CancelScope(shield=True):
+                    await self._storage.delete(part.path for part in file.pieces)
+
+    async def _drop_file(self, file: FileRecord) -> None:
+        self.files.pop(file.id, None)
+        file.deleted = True
+        if file.readers == 0:
+            await self._storage.delete(part.path for part in file.pieces)
+
+    # --- IDs ----------------------------------------------------------------------------
+    def _new_upload_id(self, created_at: int) -> str:
+        if self._config.has_fault("upload-id-collision"):
+            return f"{UPLOAD_PREFIX}{created_at:024d}"  # "unique enough": one per second
+        return self._unused_id(UPLOAD_PREFIX, self.uploads)
+
+    @staticmethod
+    def _unused_id(prefix: str, taken: Container[str]) -> str:
+        while (candidate := new_id(prefix)) in taken:
+            pass  # 62**24 IDs: a repeat is practically impossible, and still refused
+        return candidate
+
+
+def _quote(value: str, limit: int = 80) -> str:
+    """A caller-supplied ID for a message: quoted, and cut short if it is long."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")

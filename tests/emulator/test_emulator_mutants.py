@@ -1,0 +1,239 @@
+"""Each mutant's fault is really switched on: a detector sees it in the mutant, not in the
+clean emulator. Also: the registry, and how an unknown mutant is refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from emulator_helpers import API_KEY, GIB, MIB, MULTIPART, Api, md5_hex, multipart_stream, ok
+
+from conformance.emulator import MUTANTS, EmulatorConfig, EmulatorServer
+
+Detector = Callable[[Api], bool]
+
+
+def _advance(api: Api, seconds: float) -> None:
+    ok(api.http.post("/_conformance/clock/advance", json={"seconds": seconds}))
+
+
+def _part_of(api: Api, upload_id: str, size: int) -> httpx.Response:
+    return api.post_raw(f"/uploads/{upload_id}/parts", multipart_stream(size), MULTIPART)
+
+
+# --- one detector per mutant: True when the fault shows ---------------------------------------
+def exactly_64_mib_part_refused(api: Api) -> bool:
+    upload = api.new_upload(64 * MIB)
+    return _part_of(api, upload["id"], 64 * MIB).status_code != 200
+
+
+def part_over_64_mib_accepted(api: Api) -> bool:
+    upload = api.new_upload(64 * MIB + 1)
+    return _part_of(api, upload["id"], 64 * MIB + 1).status_code == 200
+
+
+def exactly_8_gib_refused(api: Api) -> bool:
+    return api.create(8 * GIB).status_code != 200
+
+
+def over_8_gib_accepted(api: Api) -> bool:
+    return api.create(8 * GIB + 1).status_code == 200
+
+
+def short_completion_accepted(api: Api) -> bool:
+    upload = api.new_upload(10)
+    part = api.new_part(upload["id"], b"12345")
+    return api.complete(upload["id"], [part]).status_code == 200
+
+
+def valid_two_part_completion_refused(api: Api) -> bool:
+    upload_id, part_ids = api.uploaded([b"abc", b"def"])
+    return api.complete(upload_id, part_ids).status_code != 200
+
+
+def listed_order_ignored(api: Api) -> bool:
+    upload_id, part_ids = api.uploaded([b"first-", b"second"])
+    done = ok(api.complete(upload_id, part_ids[::-1]))
+    return api.content(done["file"]["id"]).content != b"secondfirst-"
+
+
+def wrong_md5_accepted(api: Api) -> bool:
+    upload_id, part_ids = api.uploaded([b"abc"])
+    return api.complete(upload_id, part_ids, md5=md5_hex(b"xyz")).status_code == 200
+
+
+def part_after_completion_accepted(api: Api) -> bool:
+    done = api.completed([b"abc"])
+    return api.add_part(done["id"], b"d").status_code == 200
+
+
+def part_after_cancel_accepted(api: Api) -> bool:
+    upload = api.new_upload(6)
+    ok(api.cancel(upload["id"]))
+    return api.add_part(upload["id"], b"abc").status_code == 200
+
+
+def second_completion_accepted(api: Api) -> bool:
+    upload_id, part_ids = api.uploaded([b"abc"])
+    ok(api.complete(upload_id, part_ids))
+    return api.complete(upload_id, part_ids).status_code == 200
+
+
+def completion_after_cancel_accepted(api: Api) -> bool:
+    upload_id, part_ids = api.uploaded([b"abc"])
+    ok(api.cancel(upload_id))
+    return api.complete(upload_id, part_ids).status_code == 200
+
+
+def cancel_after_completion_accepted(api: Api) -> bool:
+    done = api.completed([b"abc"])
+    return api.cancel(done["id"]).status_code == 200
+
+
+def cancel_answers_pending(api: Api) -> bool:
+    upload = api.new_upload(3)
+    return ok(api.cancel(upload["id"]))["status"] != "cancelled"
+
+
+def foreign_part_accepted(api: Api) -> bool:
+    upload = api.new_upload(6)
+    own = api.new_part(upload["id"], b"abc")
+    _, foreign = api.uploaded([b"def"])
+    return api.complete(upload["id"], [own, *foreign]).status_code == 200
+
+
+def unknown_part_accepted(api: Api) -> bool:
+    upload_id, part_ids = api.uploaded([b"abc"])
+    listed = [*part_ids, "part_000000000000000000000000"]
+    return api.complete(upload_id, listed).status_code == 200
+
+
+def parallel_parts_lost(api: Api) -> bool:
+    chunks = [bytes([i]) * 10 for i in range(10)]
+    upload = api.new_upload(100)
+
+    async def add_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=api.base_url, timeout=30,
+                                     headers={"Authorization": f"Bearer {API_KEY}"}) as client:
+            return await asyncio.gather(*(
+                client.post(f"/uploads/{upload['id']}/parts", files={"data": ("p", chunk)})
+                for chunk in chunks))
+
+    part_ids = [ok(answer)["id"] for answer in asyncio.run(add_all())]
+    return api.complete(upload["id"], part_ids).status_code != 200
+
+
+def upload_ids_collide(api: Api) -> bool:
+    # Five creations take milliseconds: at least two fall in the same second.
+    return len({api.new_upload()["id"] for _ in range(5)}) < 5
+
+
+def expiry_after_a_day(api: Api) -> bool:
+    upload = api.new_upload(3)
+    _advance(api, 3600)
+    late_part = api.add_part(upload["id"], b"abc")
+    return upload["expires_at"] - upload["created_at"] == 86_400 and late_part.status_code == 200
+
+
+def expired_upload_accepts(api: Api) -> bool:
+    upload = api.new_upload(3)
+    _advance(api, 3601)
+    part = api.add_part(upload["id"], b"abc")
+    if part.status_code != 200:
+        return False
+    return api.complete(upload["id"], [part.json()["id"]]).status_code == 200
+
+
+def completed_upload_without_file(api: Api) -> bool:
+    return api.completed([b"abc"])["file"] is None
+
+
+def file_bytes_of_first_part(api: Api) -> bool:
+    return api.completed([b"abc", b"de"])["file"]["bytes"] != 5
+
+
+def bare_not_found(api: Api) -> bool:
+    answer = api.add_part("upload_unknown00000000000000000", b"abc")
+    return answer.status_code == 404 and "error" not in answer.json()
+
+
+def bad_json_is_a_server_error(api: Api) -> bool:
+    answer = api.post_raw("/uploads", b'{"bytes": ', "application/json")
+    if answer.status_code == 500:  # still an envelope, as every error is
+        assert set(answer.json()["error"]) == {"message", "type", "param", "code"}
+    return answer.status_code >= 500
+
+
+def wrong_key_accepted(api: Api) -> bool:
+    return Api(api.base_url, api_key="sk-wrong").create().status_code == 200
+
+
+DETECTORS: dict[str, Detector] = {
+    "part-limit-off-by-one": exactly_64_mib_part_refused,
+    "part-limit-missing": part_over_64_mib_accepted,
+    "upload-limit-off-by-one": exactly_8_gib_refused,
+    "upload-limit-missing": over_8_gib_accepted,
+    "byte-count-unchecked": short_completion_accepted,
+    "byte-count-skips-last-part": valid_two_part_completion_refused,
+    "order-ignored": listed_order_ignored,
+    "md5-unchecked": wrong_md5_accepted,
+    "part-after-complete": part_after_completion_accepted,
+    "part-after-cancel": part_after_cancel_accepted,
+    "complete-twice": second_completion_accepted,
+    "complete-after-cancel": completion_after_cancel_accepted,
+    "cancel-after-complete": cancel_after_completion_accepted,
+    "status-not-updated": cancel_answers_pending,
+    "foreign-part-accepted": foreign_part_accepted,
+    "unknown-part-ignored": unknown_part_accepted,
+    "lost-update": parallel_parts_lost,
+    "upload-id-collision": upload_ids_collide,
+    "expires-after-a-day": expiry_after_a_day,
+    "expiry-not-enforced": expired_upload_accepts,
+    "file-missing": completed_upload_without_file,
+    "file-bytes-wrong": file_bytes_of_first_part,
+    "error-envelope-missing": bare_not_found,
+    "server-error-on-bad-json": bad_json_is_a_server_error,
+    "auth-not-enforced": wrong_key_accepted,
+}
+
+
+@pytest.fixture(scope="module")
+def clean_api() -> Iterator[Api]:
+    with EmulatorServer(EmulatorConfig(test_controls=True)) as server:
+        api = Api(server.base_url)
+        yield api
+        api.close()
+
+
+def test_every_mutant_has_a_detector() -> None:
+    assert set(DETECTORS) == set(MUTANTS)
+
+
+@pytest.mark.parametrize("mutant", list(DETECTORS))
+def test_mutant_fault_is_switched_on(mutant: str, clean_api: Api) -> None:
+    detector = DETECTORS[mutant]
+    assert detector(clean_api) is False, "the clean emulator shows the fault"
+    with EmulatorServer(EmulatorConfig(mutant=mutant, test_controls=True)) as server:
+        api = Api(server.base_url)
+        assert detector(api) is True, f"mutant {mutant} does not show its fault"
+        api.close()
+
+
+def test_unknown_mutant_is_a_value_error_naming_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown mutant 'md5-ignored'") as caught:
+        EmulatorConfig(mutant="md5-ignored")
+    assert "md5-unchecked" in str(caught.value)
+    assert "lost-update" in str(caught.value)
+
+
+def test_asking_for_an_unregistered_fault_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no mutant"):
+        EmulatorConfig().has_fault("md5-ignored")
+
+
+def test_registry_entries_are_described() -> None:
+    for name, description in MUTANTS.items():
+        assert name == name.lower() and " " not in name
+        assert description and len(description) < 120

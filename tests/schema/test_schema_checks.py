@@ -1,0 +1,127 @@
+"""The schema-driven checks against small targets: correct ones never fail, and each
+realistic fault fails the requirement it breaks, with evidence and no credential."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from schema_targets import API_KEY, FAULTS, make_app, serve
+
+from conformance.results import Finding, Outcome
+from conformance.schema_checks import SchemaRunError, run_schema_checks
+
+PUBLIC_DOCUMENT = Path(__file__).parents[3] / "shared" / "reference" / "openapi-uploads.json"
+OPERATIONS = ("createUpload", "addUploadPart", "completeUpload", "cancelUpload")
+EXPECTED_FAILURE = {
+    "server-error-on-bad-json": "NO-SERVER-ERROR",
+    "accepts-negative-bytes": "SCHEMA-NEGATIVE",
+    "no-envelope": "ERROR-ENVELOPE",
+    "text-content-type": "SCHEMA-CONTENT-TYPE",
+    "upload-without-object": "SCHEMA-RESPONSE",
+    "no-auth": "AUTH-REQUIRED",
+}
+
+
+def _failures(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.outcome is Outcome.FAIL]
+
+
+def _passed(findings: list[Finding], requirement: str) -> set[str]:
+    return {f.message.split(":")[0] for f in findings
+            if f.requirement == requirement and f.outcome is Outcome.PASS}
+
+
+@pytest.mark.parametrize("target", ["lenient_target", "strict_target"])
+def test_a_correct_target_never_fails(target: str, request: pytest.FixtureRequest) -> None:
+    base_url = request.getfixturevalue(target)
+    findings = run_schema_checks(base_url, API_KEY, max_examples=10, seed=11)
+    assert _failures(findings) == []
+    for requirement in ("NO-SERVER-ERROR", "SCHEMA-RESPONSE", "SCHEMA-CONTENT-TYPE",
+                        "ERROR-ENVELOPE", "AUTH-REQUIRED"):
+        assert _passed(findings, requirement) == set(OPERATIONS), requirement
+    assert _passed(findings, "SCHEMA-NEGATIVE") >= {"createUpload", "addUploadPart",
+                                                    "completeUpload"}
+    assert {f.requirement for f in findings if f.outcome is Outcome.INFO} <= {
+        "OPEN-REFUSAL-CODE", "OPEN-LENIENCY"}
+
+
+def test_leniencies_are_reported_as_info(lenient_target: str) -> None:
+    findings = run_schema_checks(lenient_target, API_KEY, max_examples=3, seed=3,
+                                 stateful=False)
+    lenient = [f.message for f in findings if f.requirement == "OPEN-LENIENCY"]
+    assert any("JSON body sent as" in message for message in lenient)
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_each_fault_fails_its_requirement(fault: str) -> None:
+    with serve(make_app({fault}, api_key=API_KEY)) as base_url:
+        findings = run_schema_checks(base_url, API_KEY, max_examples=3, seed=5, stateful=False)
+    failed = {f.requirement for f in _failures(findings)}
+    assert failed == {EXPECTED_FAILURE[fault]}
+    for finding in _failures(findings):
+        assert finding.exchanges and finding.exchanges[0].curl.startswith("curl ")
+        assert finding.steps and finding.source
+
+
+def test_failures_are_deduplicated() -> None:
+    with serve(make_app({"no-envelope"}, api_key=API_KEY)) as base_url:
+        findings = run_schema_checks(base_url, API_KEY, max_examples=5, seed=5)
+    keys = [(f.requirement, f.message) for f in _failures(findings)]
+    assert len(keys) == len(set(keys))
+    # One failure per operation and kind, however many refusals lacked the envelope.
+    assert len(keys) <= 4 * 3
+
+
+def test_the_key_never_leaves_and_the_curl_reproduces(tmp_path: Path) -> None:
+    secret = "sk-proj-very-secret-0123456789"
+    with serve(make_app({"server-error-on-bad-json"}, api_key=secret)) as base_url:
+        findings = run_schema_checks(base_url, secret, max_examples=5, seed=1, stateful=False)
+        assert secret not in json.dumps([f.to_dict() for f in findings])
+        failure = _failures(findings)[0]
+        exchange = failure.exchanges[0]
+        assert exchange.status == 500
+        assert exchange.request_headers["Authorization"] == "Bearer [REDACTED]"
+        assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in exchange.curl
+        command = f"{exchange.curl} -s -o /dev/null -w '%{{http_code}}'"
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                              timeout=30, env={**os.environ, "OPENAI_API_KEY": secret})
+        assert done.stdout == "500", (shlex.split(exchange.curl), done.stderr)
+
+
+def test_the_public_document_reports_undocumented_refusals_as_info(lenient_target: str) -> None:
+    if not PUBLIC_DOCUMENT.exists():
+        pytest.skip("the public document subset is not beside this checkout")
+    findings = run_schema_checks(lenient_target, API_KEY, openapi_path=PUBLIC_DOCUMENT,
+                                 max_examples=5, seed=2)
+    assert _failures(findings) == []
+    refusals = [f.message for f in findings if f.requirement == "OPEN-REFUSAL-CODE"]
+    assert any("a code the document does not list" in message for message in refusals)
+
+
+def test_no_hypothesis_directory_in_the_working_directory(
+        lenient_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    run_schema_checks(lenient_target, API_KEY, max_examples=3, seed=4)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_time_budget_bounds_the_run(lenient_target: str) -> None:
+    started = time.monotonic()
+    findings = run_schema_checks(lenient_target, API_KEY, max_examples=50, time_budget_s=0.5)
+    assert time.monotonic() - started < 10
+    assert _failures(findings) == []
+
+
+def test_an_unreachable_target_is_a_run_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(SchemaRunError, match="unreachable"):
+        run_schema_checks(f"http://127.0.0.1:{port}/v1", API_KEY, max_examples=1)
