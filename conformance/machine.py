@@ -27,9 +27,9 @@ from strategies.orderings import (
     valid_orderings,
 )
 from strategies.payloads import Payload, concat_md5, matches
+from strategies.sizes import size_plans
 from strategies.uploads import invalid_create_requests, valid_create_requests
 
-SEEDS = st.integers(0, 2**32 - 1)
 MAX_PARALLEL_PARTS = 8
 
 
@@ -51,6 +51,7 @@ class UploadsMachine(RuleBasedStateMachine):
         self.tainted: set[str] = set()  # uploads whose state the target has already broken
         self.parallel: set[str] = set()  # uploads that received parts in parallel
         self.clock_advanced = False
+        self.parts_made = 0
         self.target.checker.current_steps = self.steps
         self.check = self.target.checker
 
@@ -62,8 +63,35 @@ class UploadsMachine(RuleBasedStateMachine):
         upload_id = self._create(data.draw(valid_create_requests(max_bytes), label="request"))
         return multiple() if upload_id is None else upload_id
 
-    @rule(invalid=invalid_create_requests())
-    def refuse_an_invalid_create_request(self, invalid: Any) -> None:
+    @rule(target=uploads, data=st.data())
+    def create_and_fill_an_upload(self, data: st.DataObject) -> Any:
+        """An upload and, one after the other, parts that add up to its declared size."""
+        max_bytes = self.target.profile.max_upload_bytes
+        request = data.draw(valid_create_requests(max_bytes), label="request")
+        upload_id = self._create(request)
+        if upload_id is None:
+            return multiple()
+        plan = data.draw(size_plans(request["bytes"], max_part=max(request["bytes"], 1),
+                                    max_parts=4), label="part sizes")
+        for size in plan:
+            self._add_part(upload_id, self._payload(size))
+        return upload_id
+
+    @rule(upload=uploads, data=st.data(), kind=st.sampled_from(
+        ["invalid create", "unknown upload", "wrong credentials", "malformed"]))
+    def send_a_bad_request(self, upload: str, data: st.DataObject, kind: str) -> None:
+        """One request the target must refuse: rules of their own would crowd out the
+        lifecycle rules, as Hypothesis picks among rules evenly."""
+        if kind == "invalid create":
+            self._invalid_create(data.draw(invalid_create_requests(), label="invalid"))
+        elif kind == "unknown upload":
+            self._on_unknown_upload(data)
+        elif kind == "wrong credentials":
+            self._without_the_right_key(upload, data)
+        else:
+            self._malformed(upload, data)
+
+    def _invalid_create(self, invalid: Any) -> None:
         expectation = self.model.expect_create(invalid.body)
         answer = self.target.client.request("POST", "/uploads", json=invalid.body)
         self._step(f"create({_short(invalid.body)})  # {invalid.fault}", answer)
@@ -79,7 +107,7 @@ class UploadsMachine(RuleBasedStateMachine):
         remaining = self.model.uploads[upload].declared_bytes - \
             self.model.uploads[upload].bytes_added
         size = data.draw(_part_size(remaining), label="size")
-        self._add_part(upload, Payload(data.draw(SEEDS, label="seed"), size))
+        self._add_part(upload, self._payload(size))
 
     @rule(upload=uploads, data=st.data())
     def add_parts_in_parallel(self, upload: str, data: st.DataObject) -> None:
@@ -89,7 +117,7 @@ class UploadsMachine(RuleBasedStateMachine):
             return
         count = data.draw(st.integers(2, min(MAX_PARALLEL_PARTS, remaining)), label="count")
         sizes = _split(remaining, count)
-        payloads = [Payload(data.draw(SEEDS, label="seed"), s) for s in sizes]
+        payloads = [self._payload(s) for s in sizes]
         expectations = [self.model.expect_add_part(upload, s, self.target.now()) for s in sizes]
         with ThreadPoolExecutor(max_workers=count) as pool:
             answers = list(pool.map(lambda p: self.target.adapter.add_part(upload, p), payloads))
@@ -141,7 +169,7 @@ class UploadsMachine(RuleBasedStateMachine):
                 self.model.uploads[u].declared_bytes]
         upload = data.draw(st.sampled_from(full or finished), label="upload")
         if action == "parts":
-            self._add_part(upload, Payload(data.draw(SEEDS, label="seed"), 1))
+            self._add_part(upload, self._payload(1))
         elif action == "complete":
             state = self.model.uploads[upload]
             part_ids = state.completed_with or list(state.parts)
@@ -214,8 +242,8 @@ class UploadsMachine(RuleBasedStateMachine):
 
     # --- unknown uploads, credentials ----------------------------------------------------
 
-    @rule(data=st.data(), action=st.sampled_from(["parts", "complete", "cancel"]))
-    def operate_on_an_unknown_upload(self, data: st.DataObject, action: str) -> None:
+    def _on_unknown_upload(self, data: st.DataObject) -> None:
+        action = data.draw(st.sampled_from(["parts", "complete", "cancel"]), label="action")
         upload = "upload_" + data.draw(st.text("abcdefghijklmnopqrstuvwxyz0123456789",
                                                min_size=8, max_size=24), label="id")
         if upload in self.model.uploads:
@@ -227,9 +255,10 @@ class UploadsMachine(RuleBasedStateMachine):
         self._step(f"{action} on the unknown upload {upload!r}", answer)
         self.check.answer(expectation, answer, f"{action} on an unknown upload")
 
-    @rule(upload=uploads, action=st.sampled_from(["create", "parts", "complete", "cancel"]),
-          credentials=st.sampled_from(["none", "wrong key"]))
-    def operate_without_the_right_key(self, upload: str, action: str, credentials: str) -> None:
+    def _without_the_right_key(self, upload: str, data: st.DataObject) -> None:
+        action = data.draw(st.sampled_from(["create", "parts", "complete", "cancel"]),
+                           label="action")
+        credentials = data.draw(st.sampled_from(["none", "wrong key"]), label="credentials")
         auth: bool | str = False if credentials == "none" else "sk-wrong-key-for-conformance"
         answer = self._send_action(upload, action, auth=auth)
         self._step(f"{action} on {self._name(upload)} with {credentials}", answer)
@@ -243,8 +272,7 @@ class UploadsMachine(RuleBasedStateMachine):
         elif 200 <= answer.status < 300:
             self.tainted.add(upload)
 
-    @rule(upload=uploads, data=st.data())
-    def send_a_malformed_request(self, upload: str, data: st.DataObject) -> None:
+    def _malformed(self, upload: str, data: st.DataObject) -> None:
         raw = data.draw(st.one_of(malformed_json_requests(), malformed_multipart_requests()),
                         label="request")
         path = "/uploads" if raw.operation == "create" else upload_path(
@@ -267,6 +295,11 @@ class UploadsMachine(RuleBasedStateMachine):
             self.target.adapter.cancel(upload.id)
 
     # --- plumbing ------------------------------------------------------------------------
+
+    def _payload(self, size: int) -> Payload:
+        # Consecutive seeds differ in their first byte, so any reordering of parts shows.
+        self.parts_made += 1
+        return Payload(self.target.seed + self.parts_made, size)
 
     def _ready(self) -> list[str]:
         """Pending uploads that hold exactly their declared bytes: ready to complete."""

@@ -70,7 +70,10 @@ def _rechunk(pieces: Iterable[bytes], chunk_size: int) -> Iterator[bytes]:
 
 @dataclass(frozen=True)
 class Payload:
-    """`size` deterministic bytes derived from `seed` (the bytes of one part, say)."""
+    """`size` deterministic bytes derived from `seed` (the bytes of one part, say).
+
+    `len()` is the size, so a zero-byte payload is falsy: test `is None`, not truth.
+    """
 
     seed: int
     size: int

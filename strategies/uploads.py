@@ -92,8 +92,7 @@ def _stems(room: int) -> st.SearchStrategy[str]:
         st.text(unicode_letters, min_size=1, max_size=30).map(_nfc),
         st.lists(_words, min_size=2, max_size=5).map(" ".join),  # inner spaces
         st.lists(_words, min_size=2, max_size=5).map(".".join),  # extra dots
-        # Long: a word repeated, few choices to shrink (a long random string exhausts
-        # the shrinker's budget before it simplifies anything else).
+        # Long: a word repeated, which shrinks to "aaa…" (a long random string to "a000…").
         st.builds(_repeat_to, _words, st.integers(min(150, room), room)),
     )
 

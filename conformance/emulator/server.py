@@ -31,17 +31,22 @@ class EmulatorServer:
         self.config = config or EmulatorConfig()
         self.host = host
         self.port = port
+        self._requested_port = port
         self.app = create_app(self.config)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self._stopped = False
 
     @property
     def base_url(self) -> str:
         return f"http://{_url_host(self.host)}:{self.port}/v1"
 
     def start(self) -> None:
-        sock = self._socket = _bind(self.host, self.port)
+        if self._stopped:  # a restart: the last run's storage is gone, so begin afresh
+            self.app = create_app(self.config)
+        self._stopped = False
+        sock = self._socket = _bind(self.host, self._requested_port)
         self.port = sock.getsockname()[1]
         server = uvicorn.Server(_uvicorn_config(self.app, log_level="warning"))
         self._server = server
@@ -54,7 +59,11 @@ class EmulatorServer:
                 self.stop()
                 raise RuntimeError("the emulator did not start")
             time.sleep(0.01)
-        httpx.get(self.base_url, timeout=5)  # answers (401 or 404): it is serving
+        try:  # any answer (401 or 404) shows it is serving; never through a proxy
+            httpx.get(self.base_url, timeout=5, trust_env=False)
+        except httpx.HTTPError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self._server is not None:
@@ -65,6 +74,7 @@ class EmulatorServer:
             self._socket.close()
         self.app.state.storage.close()  # in case the lifespan did not run to its end
         self._server = self._thread = self._socket = None
+        self._stopped = True
 
     def __enter__(self) -> EmulatorServer:
         self.start()

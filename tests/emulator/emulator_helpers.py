@@ -27,7 +27,8 @@ class Api:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=60,
-                                 transport=httpx.HTTPTransport(socket_options=NO_DELAY))
+                                 transport=httpx.HTTPTransport(socket_options=NO_DELAY),
+                                 trust_env=False)
 
     def close(self) -> None:
         self.http.close()

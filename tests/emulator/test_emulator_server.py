@@ -37,6 +37,16 @@ def test_server_serves_on_a_free_loopback_port_and_cleans_up() -> None:
         httpx.get(first.base_url, timeout=2)
 
 
+def test_a_stopped_server_can_start_again_afresh() -> None:
+    server = EmulatorServer()
+    with server:
+        upload = Api(server.base_url).new_upload()
+    with server:
+        api = Api(server.base_url)
+        refused(api.cancel(upload["id"]), 404)  # a new run knows nothing of the old one
+        api.completed([b"abc"])
+
+
 def test_data_dir_holds_the_spool_and_is_left_clean(tmp_path: Path) -> None:
     with EmulatorServer(EmulatorConfig(data_dir=tmp_path / "spool")) as server:
         Api(server.base_url).uploaded([b"abc", b"def"])

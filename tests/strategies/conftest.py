@@ -39,7 +39,7 @@ def create_errors(body: Any, lenient: bool = False) -> list[str]:
     for key in ("filename", "purpose", "mime_type"):
         if key in body and not isinstance(body[key], str):
             errors.append(f"{key} not a string")
-    if "purpose" in body and body["purpose"] not in PURPOSES:
+    if isinstance(body.get("purpose"), str) and body["purpose"] not in PURPOSES:
         errors.append("purpose not in the enum")
     if "bytes" in body:
         if not _is_integer(body["bytes"], lenient):
