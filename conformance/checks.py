@@ -133,7 +133,9 @@ def is_error_envelope(body: Any) -> bool:
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
         return False
     error = body["error"]
-    return isinstance(error.get("message"), str) and isinstance(error.get("type"), str)
+    return (isinstance(error.get("message"), str) and isinstance(error.get("type"), str)
+            and all(k in error and (error[k] is None or isinstance(error[k], str))
+                    for k in ("param", "code")))
 
 
 def _error_message(answer: Answer) -> str:

@@ -142,7 +142,13 @@ class UploadsMachine(RuleBasedStateMachine):
             at = data.draw(st.integers(0, len(part_ids)), label="at")
             ordering = Ordering(OrderingKind.UNKNOWN,
                                 [*ordering.part_ids[:at], unknown, *ordering.part_ids[at:]])
-        md5 = data.draw(_md5_choice(self._md5_of(upload, ordering.part_ids)), label="md5")
+        right_md5 = self._md5_of(upload, ordering.part_ids)
+        md5 = data.draw(_md5_choice(right_md5), label="md5")
+        if md5 is not None and md5 == right_md5:
+            # The md5 must be checked: the same completion with a wrong one is refused first.
+            self._complete(upload, ordering, _wrong_md5(right_md5))
+            if upload in self.tainted or self.model.uploads[upload].status is not Status.PENDING:
+                return
         self._complete(upload, ordering, md5)
 
     @precondition(lambda self: bool(self.model.part_owner))
@@ -493,8 +499,11 @@ def _split(total: int, count: int) -> list[int]:
 def _md5_choice(right: str | None) -> st.SearchStrategy[str | None]:
     if right is None:
         return st.sampled_from([None, "0" * 32])
-    wrong = hashlib.md5(right.encode()).hexdigest()  # a well-formed md5 of other bytes
-    return st.sampled_from([None, right, wrong, right.upper()])
+    return st.sampled_from([None, right, _wrong_md5(right), right.upper()])
+
+
+def _wrong_md5(right: str) -> str:
+    return hashlib.md5(right.encode()).hexdigest()  # a well-formed md5 of other bytes
 
 
 def _md5_label(md5: str | None, right: str | None) -> str:

@@ -91,8 +91,9 @@ def _run_one(name: str, description: str, args: argparse.Namespace,
     try:
         report = RunReport.from_dict(json.loads((report_dir / "report.json").read_text()))
     except (OSError, ValueError, KeyError) as error:
+        tail = " / ".join((finished.stderr or finished.stdout).strip().splitlines()[-3:])
         return MutantResult(name, description, False, "", seconds, 0, 2,
-                            f"no report: {error}")
+                            f"no report ({error}): {tail}")
     if report.exit_status == 2:
         tail = (finished.stderr or finished.stdout).strip().splitlines()[-3:]
         return MutantResult(name, description, False, "", seconds, 0, 2,

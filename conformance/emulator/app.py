@@ -2,7 +2,8 @@
 
     CatchServerErrors -> BearerAuth -> (Starlette's exception handling) -> routes
     routes: UploadRoutes (+ ClockControls when test controls are on)
-    UploadRoutes -> UploadService -> Storage (spool files), OffsetClock (time)
+    UploadRoutes -> UploadService -> FileStore (completed files)
+                 -> Storage (spool files), OffsetClock (time)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .auth import BearerAuth
 from .clock import OffsetClock, SystemClock
 from .config import EmulatorConfig
 from .errors import EXCEPTION_HANDLERS, CatchServerErrors
+from .files import FileStore
 from .routes import UploadRoutes
 from .storage import Storage
 from .test_controls import ClockControls
@@ -27,9 +29,10 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     config = config or EmulatorConfig()
     clock = OffsetClock(config.clock or SystemClock())
     storage = Storage(config.data_dir)
-    service = UploadService(config, clock, storage)
+    files = FileStore(clock, storage)
+    service = UploadService(config, clock, storage, files)
 
-    routes = UploadRoutes(service, config).routes()
+    routes = UploadRoutes(service, files, config).routes()
     if config.test_controls:
         routes += ClockControls(clock, config).routes()
 
@@ -51,4 +54,5 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     app.state.clock = clock
     app.state.storage = storage
     app.state.service = service
+    app.state.files = files
     return app

@@ -15,3 +15,8 @@ FILE_PREFIX = "file-"
 
 def new_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(_LENGTH))
+
+
+def quote_id(value: str, limit: int = 80) -> str:
+    """A caller-supplied ID for a message: quoted, and cut short if it is long."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")

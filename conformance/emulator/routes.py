@@ -1,7 +1,8 @@
-"""The HTTP face of the Uploads API: one thin endpoint per operation, over `UploadService`.
+"""The HTTP face of the Uploads API: one thin endpoint per operation, over `UploadService`
+and `FileStore`.
 
 Endpoints read and check the request, call the service, and render the answer; the rules
-themselves live in `uploads`.
+themselves live in `uploads` and `files`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from .config import EmulatorConfig
 from .errors import bad_request, error_response
+from .files import FileStore
 from .json_body import read_empty_or_json_object, read_json_object
 from .part_reader import receive_part
 from .uploads import UploadService
@@ -20,8 +22,10 @@ from .views import deleted_file_view, file_view, part_view, upload_view
 
 
 class UploadRoutes:
-    def __init__(self, service: UploadService, config: EmulatorConfig) -> None:
+    def __init__(self, service: UploadService, files: FileStore,
+                 config: EmulatorConfig) -> None:
         self._service = service
+        self._files = files
         self._config = config
 
     def routes(self) -> list[BaseRoute]:
@@ -75,15 +79,15 @@ class UploadRoutes:
     async def file(self, request: Request) -> Response:
         file_id = request.path_params["file_id"]
         if request.method == "DELETE":
-            await self._service.delete_file(file_id)
+            await self._files.delete(file_id)
             return JSONResponse(deleted_file_view(file_id))
-        return JSONResponse(file_view(await self._service.find_file(file_id)))
+        return JSONResponse(file_view(await self._files.find(file_id)))
 
     async def file_content(self, request: Request) -> Response:
-        file = await self._service.find_file(request.path_params["file_id"])
+        file = await self._files.find(request.path_params["file_id"])
         length = sum(part.size for part in file.pieces)
         headers = {"Content-Length": str(length)}
         if request.method == "HEAD":  # no body, so no download to keep the data alive for
             return Response(media_type="application/octet-stream", headers=headers)
-        return StreamingResponse(self._service.file_content(file),
+        return StreamingResponse(self._files.content(file),
                                  media_type="application/octet-stream", headers=headers)

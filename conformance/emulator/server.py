@@ -11,6 +11,7 @@ from types import TracebackType
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from .app import create_app
 from .config import DEFAULT_API_KEY, EmulatorConfig
@@ -120,7 +121,7 @@ def _key_hint(api_key: str) -> str:
     return f"{api_key[:3]}...{api_key[-4:]}" if len(api_key) >= 16 else "*" * len(api_key)
 
 
-def _uvicorn_config(app: object, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         # h11 finishes reading a request body the app refused early (a 413 mid-part), so

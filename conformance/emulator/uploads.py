@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import AsyncIterator, Container
+from collections.abc import Container
 
 import anyio
 
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import SERVER_ERROR, ApiError, BareNotFound, bad_request, not_found
-from .ids import FILE_PREFIX, PART_PREFIX, UPLOAD_PREFIX, new_id
+from .errors import BareNotFound, bad_request, not_found
+from .files import FileStore
+from .ids import FILE_PREFIX, PART_PREFIX, UPLOAD_PREFIX, new_id, quote_id
 from .limits import max_part_bytes, upload_lifetime
 from .part_reader import PartLimits
 from .records import FileRecord, PartRecord, UploadRecord
@@ -47,13 +48,14 @@ class PartInFlight:
 
 
 class UploadService:
-    def __init__(self, config: EmulatorConfig, clock: Clock, storage: Storage) -> None:
+    def __init__(self, config: EmulatorConfig, clock: Clock, storage: Storage,
+                 files: FileStore) -> None:
         self._config = config
         self._clock = clock
         self._storage = storage
+        self._files = files
         self.uploads: dict[str, UploadRecord] = {}
         self.parts: dict[str, PartRecord] = {}  # every recorded part, whatever its upload
-        self.files: dict[str, FileRecord] = {}
 
     # --- create -------------------------------------------------------------------------
     def create(self, request: CreateUpload) -> UploadRecord:
@@ -76,7 +78,7 @@ class UploadService:
         if upload is None:
             if self._config.has_fault("error-envelope-missing"):
                 raise BareNotFound()
-            raise not_found(f"No upload with ID {_quote(upload_id)}.", param="upload_id",
+            raise not_found(f"No upload with ID {quote_id(upload_id)}.", param="upload_id",
                             code="upload_not_found")
         return upload
 
@@ -162,7 +164,7 @@ class UploadService:
                 await self._check_md5(pieces, request.md5)
             upload.file = self._new_file(upload, pieces)
             upload.status = "completed"
-            self.files[upload.file.id] = upload.file
+            self._files.add(upload.file)
             return upload
 
     def _check_completable(self, upload: UploadRecord) -> None:
@@ -185,7 +187,7 @@ class UploadService:
                 if part is None:
                     continue
             if part_id in listed:
-                raise bad_request(f"part_ids lists part {_quote(part_id)} twice.",
+                raise bad_request(f"part_ids lists part {quote_id(part_id)} twice.",
                                   param="part_ids", code="duplicate_part")
             listed.add(part_id)
             pieces.append(part)
@@ -202,7 +204,7 @@ class UploadService:
         if other is None:
             if self._config.has_fault("unknown-part-ignored"):
                 return None
-            raise bad_request(f"Unknown part ID {_quote(part_id)}.", param="part_ids",
+            raise bad_request(f"Unknown part ID {quote_id(part_id)}.", param="part_ids",
                               code="unknown_part")
         if self._config.has_fault("foreign-part-accepted"):
             return other
@@ -239,7 +241,7 @@ class UploadService:
             size = pieces[0].size if pieces else 0
         expires_after = upload.file_expires_after
         return FileRecord(
-            id=self._unused_id(FILE_PREFIX, self.files),
+            id=self._unused_id(FILE_PREFIX, self._files),
             bytes=size,
             created_at=created_at,
             filename=upload.filename,
@@ -284,49 +286,6 @@ class UploadService:
             upload.status = "expired"
             await self._storage.delete(part.path for part in upload.parts.values())
 
-    # --- files --------------------------------------------------------------------------
-    async def find_file(self, file_id: str) -> FileRecord:
-        file = self.files.get(file_id)
-        expired = file is not None and file.expires_at is not None and (
-            self._clock.now() >= file.expires_at  # its expires_after has run out
-        )
-        if file is not None and expired:
-            await self._drop_file(file)
-            file = None
-        if file is None:
-            raise not_found(f"No file with ID {_quote(file_id)}.", param="file_id",
-                            code="file_not_found")
-        return file
-
-    async def delete_file(self, file_id: str) -> None:
-        await self._drop_file(await self.find_file(file_id))
-
-    def file_content(self, file: FileRecord) -> AsyncIterator[bytes]:
-        """The file's bytes, streamed; a delete meanwhile waits for the download to end."""
-        if not all(part.path.exists() for part in file.pieces):
-            # Only a mutant gets here (say, completing a cancelled upload whose data is gone):
-            # answer an envelope now rather than break the connection half-way.
-            raise ApiError(500, f"The data of file {file.id} is missing.", type=SERVER_ERROR,
-                           code="file_data_missing")
-        file.readers += 1
-        return self._stream_file(file)
-
-    async def _stream_file(self, file: FileRecord) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._storage.read(part.path for part in file.pieces):
-                yield chunk
-        finally:
-            file.readers -= 1
-            if file.deleted and file.readers == 0:
-                with anyio.CancelScope(shield=True):
-                    await self._storage.delete(part.path for part in file.pieces)
-
-    async def _drop_file(self, file: FileRecord) -> None:
-        self.files.pop(file.id, None)
-        file.deleted = True
-        if file.readers == 0:
-            await self._storage.delete(part.path for part in file.pieces)
-
     # --- IDs ----------------------------------------------------------------------------
     def _new_upload_id(self, created_at: int) -> str:
         if self._config.has_fault("upload-id-collision"):
@@ -338,8 +297,3 @@ class UploadService:
         while (candidate := new_id(prefix)) in taken:
             pass  # 62**24 IDs: a repeat is practically impossible, and still refused
         return candidate
-
-
-def _quote(value: str, limit: int = 80) -> str:
-    """A caller-supplied ID for a message: quoted, and cut short if it is long."""
-    return repr(value if len(value) <= limit else value[:limit] + "...")

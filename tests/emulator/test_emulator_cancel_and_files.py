@@ -105,15 +105,15 @@ def test_delete_during_a_download_lets_the_download_finish(own_api: Api,
     received = bytearray()
     started = threading.Event()
     with own_api.http.stream("GET", f"/files/{file_id}/content") as response:
-        chunks = response.iter_bytes(64 * 1024)
-        received += next(chunks)
+        stream = response.iter_bytes(64 * 1024)
+        received += next(stream)
         started.set()
         # A second connection deletes the file while this one is still reading it.
         other = httpx.Client(base_url=own_api.base_url,
                              headers={"Authorization": "Bearer sk-emulator"})
         ok(other.delete(f"/files/{file_id}"))
         other.close()
-        for chunk in chunks:
+        for chunk in stream:
             received += chunk
     assert bytes(received) == data
     storage = emulator.app.state.storage

@@ -94,7 +94,7 @@ def cancel_after_completion_accepted(api: Api) -> bool:
 
 def cancel_answers_pending(api: Api) -> bool:
     upload = api.new_upload(3)
-    return ok(api.cancel(upload["id"]))["status"] != "cancelled"
+    return bool(ok(api.cancel(upload["id"]))["status"] != "cancelled")
 
 
 def foreign_part_accepted(api: Api) -> bool:
@@ -151,7 +151,7 @@ def completed_upload_without_file(api: Api) -> bool:
 
 
 def file_bytes_of_first_part(api: Api) -> bool:
-    return api.completed([b"abc", b"de"])["file"]["bytes"] != 5
+    return bool(api.completed([b"abc", b"de"])["file"]["bytes"] != 5)
 
 
 def bare_not_found(api: Api) -> bool:

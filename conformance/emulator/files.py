@@ -1,0 +1,72 @@
+"""Completed files: looked up (honouring `expires_after`), downloaded, and deleted.
+
+A file is a manifest of its upload's parts in byte order; its data is those parts' spool
+files. Deleting a file (or its expiry) deletes the data, but not under a running download:
+the last reader deletes it when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+
+from .clock import Clock
+from .errors import SERVER_ERROR, ApiError, not_found
+from .ids import quote_id
+from .records import FileRecord
+from .storage import Storage
+
+
+class FileStore:
+    def __init__(self, clock: Clock, storage: Storage) -> None:
+        self._clock = clock
+        self._storage = storage
+        self._files: dict[str, FileRecord] = {}
+
+    def __contains__(self, file_id: object) -> bool:
+        return file_id in self._files
+
+    def add(self, file: FileRecord) -> None:
+        self._files[file.id] = file
+
+    async def find(self, file_id: str) -> FileRecord:
+        file = self._files.get(file_id)
+        if file is not None and file.expires_at is not None and (
+            self._clock.now() >= file.expires_at  # its expires_after has run out
+        ):
+            await self._drop(file)
+            file = None
+        if file is None:
+            raise not_found(f"No file with ID {quote_id(file_id)}.", param="file_id",
+                            code="file_not_found")
+        return file
+
+    async def delete(self, file_id: str) -> None:
+        await self._drop(await self.find(file_id))
+
+    def content(self, file: FileRecord) -> AsyncIterator[bytes]:
+        """The file's bytes, streamed; a delete meanwhile waits for the download to end."""
+        if not all(part.path.exists() for part in file.pieces):
+            # Only a mutant gets here (say, completing a cancelled upload whose data is gone):
+            # answer an envelope now rather than break the connection half-way.
+            raise ApiError(500, f"The data of file {file.id} is missing.", type=SERVER_ERROR,
+                           code="file_data_missing")
+        file.readers += 1
+        return self._stream(file)
+
+    async def _stream(self, file: FileRecord) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._storage.read(part.path for part in file.pieces):
+                yield chunk
+        finally:
+            file.readers -= 1
+            if file.deleted and file.readers == 0:
+                with anyio.CancelScope(shield=True):
+                    await self._storage.delete(part.path for part in file.pieces)
+
+    async def _drop(self, file: FileRecord) -> None:
+        self._files.pop(file.id, None)
+        file.deleted = True
+        if file.readers == 0:
+            await self._storage.delete(part.path for part in file.pieces)
