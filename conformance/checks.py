@@ -31,6 +31,17 @@ class Answer(Protocol):
     def exchange(self) -> Exchange: ...
 
 
+MAX_UNANSWERED_IN_A_ROW = 5
+
+
+class TargetStoppedAnswering(BaseException):
+    """The target gave no usable answer to several requests in a row: the run stops.
+
+    A BaseException, so that Hypothesis does not try to shrink it (each replay would only
+    wait for more timeouts).
+    """
+
+
 class Checker:
     def __init__(self, recorder: Recorder, evidence: Callable[[], Sequence[Exchange]]):
         self.recorder = recorder
@@ -40,6 +51,7 @@ class Checker:
         # The first failure raised since `first_failure` was reset: evidence for when
         # Hypothesis cannot replay a failure on a non-deterministic target.
         self.first_failure: ConformanceFailure | None = None
+        self.unanswered = 0  # answers in a row that never came
 
     # --- the primitives ---------------------------------------------------------------
 
@@ -67,6 +79,11 @@ class Checker:
     def answer(self, expectation: Expectation, answer: Answer, what: str) -> bool:
         """Checks one answer; True when the target accepted the operation (a 2xx)."""
         status = answer.status
+        self.unanswered = self.unanswered + 1 if status is None else 0
+        if self.unanswered >= MAX_UNANSWERED_IN_A_ROW:
+            raise TargetStoppedAnswering(
+                f"the target gave no usable answer to {self.unanswered} requests in a row; "
+                f"the last: {answer.exchange.error}")
         if status is None:
             self.fail("NO-SERVER-ERROR", f"{what}: no usable answer ({answer.exchange.error})")
             return False

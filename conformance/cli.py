@@ -78,7 +78,7 @@ def run_command(args: argparse.Namespace) -> int:
     report.started_at = facts.started_at
     if accepted is not None:
         apply_baseline(report, accepted, str(args.baseline))
-    _write(report, args.report_dir)
+    _write(report, args.report_dir, api_key)
     if args.write_baseline:
         ids = write_baseline(report, args.write_baseline)
         print(f"baseline: {len(ids)} accepted deviation(s) written to {args.write_baseline}")
@@ -144,11 +144,11 @@ def _read_report(path: Path) -> RunReport | None:
         return None
 
 
-def _write(report: RunReport, report_dir: Path) -> None:
+def _write(report: RunReport, report_dir: Path, api_key: str | None = None) -> None:
     from conformance.report import write_reports
     from conformance.report.console import render_summary
 
-    write_reports(report, report_dir)
+    write_reports(report, report_dir, redact=[api_key])
     print(render_summary(report))
 
 

@@ -198,7 +198,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.report = report
     report_dir = config.getoption("uploads_report_dir")
     if report_dir:
-        write_reports(report, Path(report_dir))
+        api_key = config.getoption("uploads_api_key") or os.environ.get("OPENAI_API_KEY")
+        write_reports(report, Path(report_dir), redact=[api_key])
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
