@@ -42,6 +42,7 @@ __all__ = [
     "SentRequest",
     "authorization_problem",
     "default_judge",
+    "describe_request",
     "error_body_problems",
     "expected_error_class",
     "json_mismatches",
@@ -276,8 +277,9 @@ class MultipartScanner:
         block = bytes(buffer[:end]).decode("utf-8", "replace")
         del buffer[: end + 4]
         headers = HeaderParser().parsestr(block)
-        self._field = FormField(headers.get_param("name", header="content-disposition"),  # type: ignore[arg-type]
-                                headers.get_filename(), headers.get("content-type"), 0, "")
+        name = headers.get_param("name", header="content-disposition")
+        self._field = FormField(name if isinstance(name, str) else None, headers.get_filename(),
+                                headers.get("content-type"), 0, "")
         self._digest = hashlib.md5()
         self._state = "data"
         return True
@@ -291,6 +293,25 @@ class MultipartScanner:
             self._digest.update(view)
             view.release()
         del self._buffer[:n]
+
+
+def describe_request(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
+                     api_key: str | None) -> SentRequest:
+    """A SentRequest from a request held whole (a multipart body is read by the scanner)."""
+    redactor = Redactor(api_key)
+    lookup = {name.lower(): value for name, value in headers}
+    sent = SentRequest(method.upper(), recorded_url(url, redactor),
+                       redact_headers(headers, redactor, api_key),
+                       authorization_problem(lookup.get("authorization"), api_key), len(body))
+    content_type = lookup.get("content-type", "")
+    if content_type.lower().startswith("multipart/form-data"):
+        scanner = MultipartScanner(content_type)
+        scanner.feed(body)
+        scanner.close()
+        sent.form, sent.form_error = scanner.fields, scanner.error
+    elif body:
+        sent.json, sent.json_text = parse_json_body(body, redactor)
+    return sent
 
 
 def _param(header: str, name: str) -> str | None:
@@ -445,7 +466,7 @@ def _path_problems(url: str, base_url: str, template: str,
     want = [s for s in base.path.split("/") if s]
     for segment in template.split("/"):
         if segment:
-            want.append(upload_id if segment == "{upload_id}" else segment)
+            want.append(upload_id or "" if segment == "{upload_id}" else segment)
     got = [unquote(s) for s in parts.path.split("/") if s]
     if got != want:
         found.append(f"path {parts.path!r}, not /{'/'.join(want)}")
@@ -465,7 +486,7 @@ def default_judge() -> RequestJudge:
 
 
 def json_mismatches(got: Any, want: Any, path: str = "") -> list[str]:
-    """Where two JSON values differ (1 and true and 1.0 are different values here)."""
+    """Where two JSON values differ: true and 1 differ, 1 and 1.0 are the same number."""
     if isinstance(want, dict):
         if not isinstance(got, dict):
             return [f"{path or '/'}: {_short(got)} where {_short(want)} was expected"]
@@ -511,19 +532,22 @@ class SdkChecks:
         self.base_url = base_url
         self.judge = judge or default_judge()
 
-    def requests(self, what: str, records: Sequence[HttpRecord], intended: Intended) -> None:
-        """SDK-REQUEST-CONFORMS: one request for the operation, as the document has it."""
+    def requests(self, what: str, records: Sequence[HttpRecord], intended: Intended) -> bool:
+        """SDK-REQUEST-CONFORMS: one request for the operation, as the document has it.
+
+        Raises for a departure (unless the requirement already failed); False if it departed.
+        """
         if self.checker is None:
-            return
+            return True
         if len(records) != 1:
             self.checker.fail(REQUEST_REQUIREMENT,
                               f"{self.sdk}: {what} sent {len(records)} requests, not 1 "
                               "(retries are off)")
-            return
+            return False
         problems = self.judge.problems(records[0].sent, intended, self.base_url)
-        self.checker.expect(not problems, REQUEST_REQUIREMENT,
-                            f"{self.sdk}: the request for {what} departs from the OpenAPI "
-                            f"document: {'; '.join(problems)}")
+        return self.checker.expect(not problems, REQUEST_REQUIREMENT,
+                                   f"{self.sdk}: the request for {what} departs from the "
+                                   f"OpenAPI document: {'; '.join(problems)}")
 
     def result(self, what: str, problems: Sequence[str]) -> None:
         """SDK-RESULT-MATCHES: what the SDK gave back is what the target sent."""

@@ -60,12 +60,16 @@ async function describeBody(body) {
 }
 
 // The SDK's fetch: the real one, with each exchange written into the running operation's log.
+// The request is built here, so the headers reported are those sent (a form's content type
+// and boundary are fetch's own).
 async function recordingFetch(url, init = {}) {
-  const log = exchanges.getStore();
+  const request = new Request(url, init);
+  // The SDK probes fetch's FormData support with a data: URL once; only HTTP is reported.
+  const log = /^https?:/i.test(request.url) ? exchanges.getStore() : undefined;
   const entry = {
-    method: (init.method ?? 'GET').toUpperCase(),
-    url: String(url),
-    headers: Object.fromEntries(new Headers(init.headers ?? {}).entries()),
+    method: request.method,
+    url: request.url,
+    headers: Object.fromEntries(request.headers.entries()),
     body: await describeBody(init.body),
     status: null,
     response_headers: {},
@@ -75,7 +79,7 @@ async function recordingFetch(url, init = {}) {
   };
   const started = performance.now();
   try {
-    const response = await fetch(url, init);
+    const response = await fetch(request);
     entry.status = response.status;
     entry.response_headers = Object.fromEntries(response.headers.entries());
     entry.response_body = await response.clone().text();
@@ -132,7 +136,8 @@ let pending = 0; // operations still running
 let closing = false; // stdin ended, or the suite said bye: exit once they are done
 
 function finishWhenIdle() {
-  if (closing && pending === 0) process.exit(0);
+  // Exit once stdout has flushed (pipes are asynchronous on some systems).
+  if (closing && pending === 0) process.stdout.write('', () => process.exit(0));
 }
 
 async function operate(message) {
@@ -166,6 +171,7 @@ function hello(message) {
     runtime: `node ${process.versions.node}`,
     operations: OPERATIONS,
     http: true,
+    generic_error: 'APIError', // the SDK's class for a refused status without its own
   });
 }
 

@@ -1,0 +1,85 @@
+"""Which adapter runs the operations: raw HTTP (the default), a Python SDK, or a driver.
+
+The wiring in one place, for the command line and the pytest plugin:
+
+    target = Target(..., adapter=HttpAdapter(client), ...)
+    target.adapter = make_adapter(sdk, sdk_driver, base_url=..., api_key=...,
+                                  client=client, checker=target.checker)
+    ...
+    close_adapter(target.adapter)
+
+The SDK adapters report their requests' departures from the OpenAPI document and their
+results' departures from the answers to the checker, and add every exchange they record to
+the target client's log, so a failure's evidence shows the SDK's requests too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, cast
+
+from conformance.adapters.base import Adapter
+from conformance.adapters.http import HttpAdapter
+from conformance.checks import Checker
+from conformance.client import TargetClient
+from conformance.results import Exchange
+
+__all__ = ["SDK_CHOICES", "adapter_versions", "close_adapter", "make_adapter"]
+
+# The values of --sdk; None means "http" too.
+SDK_CHOICES: Final = ("http", "openai-python", "openai-python-async")
+
+
+def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
+                 api_key: str | None, client: TargetClient, checker: Checker) -> Adapter:
+    """The adapter for `--sdk` / `--sdk-driver`; ValueError for a bad choice.
+
+    An SDK that fails to start (the `openai` package missing, a driver that does not
+    answer its hello) raises ImportError or DriverError with a message to show as is.
+    """
+    sdk = None if sdk in (None, "", "http") else sdk
+    if sdk is not None and sdk_driver:
+        raise ValueError("give --sdk or --sdk-driver, not both")
+    if sdk is None and not sdk_driver:
+        return HttpAdapter(client)
+    if api_key is None:
+        raise ValueError("an SDK needs an API key to send: give --api-key or OPENAI_API_KEY")
+    sink, fallback = _log_of(client), HttpAdapter(client)
+    if sdk_driver:
+        from conformance.adapters.driver import DriverAdapter
+
+        return DriverAdapter(sdk_driver, base_url, api_key, checker=checker, sink=sink,
+                             timeout=client.timeout, fallback=fallback)
+    from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
+
+    classes = {"openai-python": OpenAIPythonAdapter,
+               "openai-python-async": OpenAIPythonAsyncAdapter}
+    if sdk not in classes:
+        raise ValueError(f"unknown SDK {sdk!r}; choose one of {', '.join(SDK_CHOICES)}")
+    return classes[sdk](base_url, api_key, checker=checker, sink=sink, timeout=client.timeout,
+                        fallback=fallback)
+
+
+def adapter_versions(adapter: Adapter) -> dict[str, str]:
+    """The adapter's name and its SDK's name and version, for the report's `versions`."""
+    describe = getattr(adapter, "versions", None)
+    if callable(describe):
+        return dict(describe())
+    return {"adapter": adapter.name}
+
+
+def close_adapter(adapter: Adapter) -> None:
+    """Stops what the adapter started (an event loop, a driver process)."""
+    close = getattr(adapter, "close", None)
+    if callable(close) and not isinstance(adapter, HttpAdapter):  # the client is not its own
+        close()
+
+
+def _log_of(client: TargetClient) -> Callable[[Exchange], None]:
+    """Where recorded exchanges go: the client's log, whose recent entries are the evidence
+    the Checker attaches to a failure."""
+    record = getattr(client, "record_exchange", None)
+    if callable(record):
+        return cast(Callable[[Exchange], None], record)
+    # TODO(lead): replace with a public TargetClient.record_exchange(exchange).
+    return client._log.append
