@@ -19,6 +19,8 @@ from conformance import requirements
 from conformance.recorder import ConformanceFailure
 from conformance.target import Target
 
+FAIL_FAST_SHRINK_SECONDS = 4
+
 
 def hypothesis_settings(max_examples: int, steps: int) -> settings:
     return settings(
@@ -49,7 +51,8 @@ def explore(target: Target, machine: type[RuleBasedStateMachine], name: str,
     """Runs `machine` (bound to `target`) and records each broken requirement once."""
     profile = target.profile
     examples = max_examples or profile.max_examples
-    _limit_shrinking(profile.shrink_seconds)
+    # A fail-fast run (a mutant's) wants the verdict more than the smallest example.
+    _limit_shrinking(FAIL_FAST_SHRINK_SECONDS if target.fail_fast else profile.shrink_seconds)
     for round_ in range(profile.max_rounds):
         factory = type(machine.__name__, (machine,), {})
         factory._hypothesis_internal_use_seed = derive_seed(  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile("quick", max_examples=100, steps=20, max_upload_bytes=4096, max_rounds=8,
                 schema_examples=10, part_limit_bytes=True, upload_limit_bytes=False,
-                use_test_controls=True, shrink_seconds=4),
+                use_test_controls=True, shrink_seconds=30),
         Profile("standard", max_examples=100, steps=30, max_upload_bytes=256 * 1024,
                 max_rounds=12, schema_examples=40, part_limit_bytes=True,
                 upload_limit_bytes=False, use_test_controls=True, shrink_seconds=60),

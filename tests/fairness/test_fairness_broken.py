@@ -16,6 +16,7 @@ from fairness_cli import (
     new_api_key,
     run_cli,
     target_args,
+    xfail_on_known_defect,
 )
 from fairness_serving import never_answering, nothing_listening, serve_app
 
@@ -67,12 +68,7 @@ def test_a_target_resetting_part_requests_is_not_conformant(tmp_path: Path) -> N
     assert "NO-SERVER-ERROR" in run.failed(), run.explain()
     no_answer = run.requirement("NO-SERVER-ERROR")["failures"][0]["message"]
     assert "no usable answer" in no_answer, no_answer
-    if run.returncode == 2 and any("TargetStoppedAnswering" in e
-                                   for e in run.report["errors"]):
-        pytest.xfail("suite defect: after 5 unanswered requests in a row (parallel parts) "
-                     "the machine raises TargetStoppedAnswering, which the plugin records as "
-                     "an internal error, so a reachable, non-conformant target gets exit 2 "
-                     "('run could not be completed') instead of 1")
+    xfail_on_known_defect(run)
     assert run.returncode == 1, run.explain()
 
 
