@@ -117,6 +117,8 @@ class UploadsMachine(RuleBasedStateMachine):
             return
         count = data.draw(st.integers(2, min(MAX_PARALLEL_PARTS, remaining)), label="count")
         sizes = _split(remaining, count)
+        if not self.target.spend(remaining):
+            return
         payloads = [self._payload(s) for s in sizes]
         expectations = [self.model.expect_add_part(upload, s, self.target.now()) for s in sizes]
         with ThreadPoolExecutor(max_workers=count) as pool:
@@ -361,6 +363,8 @@ class UploadsMachine(RuleBasedStateMachine):
         return upload_id
 
     def _add_part(self, upload: str, payload: Payload) -> None:
+        if not self.target.spend(len(payload)):
+            return  # the profile's byte budget (a paid API) is spent
         expectation = self.model.expect_add_part(upload, len(payload), self.target.now())
         answer = self.target.adapter.add_part(upload, payload)
         self._step(f"add a part of {len(payload)} bytes to {self._name(upload)}", answer)

@@ -32,6 +32,7 @@ class Target:
     seed: int = 0
     api_key: str | None = None  # for the schema checks, which send their own requests
     openapi: Path | None = None  # another OpenAPI document for the schema checks
+    bytes_sent: int = 0  # payload bytes, counted against the profile's byte budget
     seen_ids: set[str] = field(default_factory=set)  # every upload and part ID issued
     _controls: bool | None = None
     _files_served: bool | None = None
@@ -74,6 +75,14 @@ class Target:
             seen = "served" if self._files_served else f"not served ({answer.status})"
             self.recorder.observe("OPEN-FILE-ENDPOINTS", f"GET /files/{{id}} {seen}")
         return self._files_served
+
+    def spend(self, payload_bytes: int) -> bool:
+        """Whether the profile's byte budget allows sending this many more payload bytes."""
+        budget = self.profile.byte_budget
+        if budget is not None and self.bytes_sent + payload_bytes > budget:
+            return False
+        self.bytes_sent += payload_bytes
+        return True
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
