@@ -35,7 +35,7 @@ def part_view(part: PartRecord) -> dict[str, Any]:
 
 
 def file_view(file: FileRecord) -> dict[str, Any]:
-    return {
+    view: dict[str, Any] = {
         "id": file.id,
         "object": "file",
         "bytes": file.bytes,
@@ -43,8 +43,12 @@ def file_view(file: FileRecord) -> dict[str, Any]:
         "filename": file.filename,
         "purpose": file.purpose,
         "status": "processed",
-        "expires_at": file.expires_at,
     }
+    # Optional, and an integer when present: left out, not null, when the file never expires
+    # (the public OpenAPI document types it as a plain integer).
+    if file.expires_at is not None:
+        view["expires_at"] = file.expires_at
+    return view
 
 
 def deleted_file_view(file_id: str) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from fairness_serving import serve_app
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="suite defect: a run leaves .hypothesis/ (Hypothesis' "
-                   "constants and unicode caches, written outside the schema checks' "
-                   "redirect) and .benchmarks/ (pytest-benchmark, when installed) in its cwd")
+                   "constants and unicode caches, written by the stateful machine, outside "
+                   "the schema checks' redirect) and, when pytest-benchmark is installed, "
+                   ".benchmarks/ (the run's pytest session loads every installed plugin)")
 def test_a_run_writes_nothing_into_its_working_directory(tmp_path: Path) -> None:
     api_key = new_api_key()
-    with serve_app(garbage_app()) as base_url:  # a short run, every suite module included
+    with serve_app(garbage_app()) as base_url:  # a short run through every suite module
         run = run_cli(tmp_path, *target_args(base_url, api_key))
     assert_no_traceback(run)
     assert run.returncode == 1, run.explain()
