@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from conformance.adapters.registry import SDK_CHOICES
 from conformance.profiles import PROFILES
 from conformance.reporting import (
     EXIT_RUN_FAILED,
@@ -49,6 +50,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write this run's failed requirements as a baseline file")
     parser.add_argument("--fail-fast", action="store_true",
                         help="stop at the first MUST failure")
+    parser.add_argument("--sdk", default=None, choices=SDK_CHOICES,
+                        help="run the operations through this SDK (default: plain HTTP)")
+    parser.add_argument("--sdk-driver", default=None, metavar="COMMAND",
+                        help="run the operations through a driver program for another "
+                             "language's SDK (docs/sdk-drivers.md)")
     parser.add_argument("--mutant", default=None,
                         help="test the embedded emulator with this mutant switched on")
 
@@ -98,6 +104,14 @@ def _check_arguments(args: argparse.Namespace) -> None:
         if args.mutant not in MUTANTS:
             raise ValueError(f"unknown mutant {args.mutant!r}; see `uploads-conformance "
                              "serve --list-mutants`")
+    if args.sdk and args.sdk_driver:
+        raise ValueError("give --sdk or --sdk-driver, not both")
+    if args.sdk and args.sdk != "http":
+        try:
+            import openai  # noqa: F401
+        except ImportError:
+            raise ValueError("--sdk needs the openai package: pip install "
+                             "'uploads-conformance[sdk]'") from None
     if args.base_url and not args.base_url.startswith(("http://", "https://")):
         raise ValueError(f"--base-url must be an http(s) URL, not {args.base_url!r}")
 
@@ -125,6 +139,10 @@ def _run_pytest(args: argparse.Namespace, api_key: str | None, seed: int) -> int
         argv += ["--uploads-openapi", str(args.openapi)]
     if args.mutant:
         argv += ["--uploads-mutant", args.mutant]
+    if args.sdk:
+        argv += ["--uploads-sdk", args.sdk]
+    if args.sdk_driver:
+        argv += ["--uploads-sdk-driver", args.sdk_driver]
     if args.fail_fast:
         argv += ["--uploads-fail-fast", "-x"]
     if args.workers > 1:

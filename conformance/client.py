@@ -439,6 +439,10 @@ class TargetClient:
         finally:
             stream.close()
 
+    def record_exchange(self, exchange: Exchange) -> None:
+        """Adds an exchange made outside this client (an SDK's) to the recent log."""
+        self._log.append(exchange)
+
     def recent(self, n: int | None = None) -> list[Exchange]:
         """The last n exchanges (all kept ones without n), oldest first."""
         log = list(self._log)

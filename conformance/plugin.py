@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from conformance.adapters.http import HttpAdapter
+from conformance.adapters.registry import SDK_CHOICES, adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
 from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
@@ -32,6 +33,7 @@ from conformance.target import Target
 
 FINDINGS_KEY = "uploads_conformance_findings"
 ERROR_KEY = "uploads_conformance_internal_error"
+ADAPTER_KEY = "uploads_conformance_adapter"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,6 +53,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the embedded emulator with this mutant switched on")
     group.addoption("--uploads-fail-fast", action="store_true",
                     help="stop at the first MUST failure")
+    group.addoption("--uploads-sdk", default=None, choices=SDK_CHOICES,
+                    help="run the operations through this SDK (default: plain HTTP)")
+    group.addoption("--uploads-sdk-driver", default=None, metavar="COMMAND",
+                    help="run the operations through a driver program (docs/sdk-drivers.md)")
     # `uploads-conformance run` prints the summary itself, after applying a baseline.
     group.addoption("--uploads-no-summary", action="store_true", help=argparse.SUPPRESS)
 
@@ -63,6 +69,7 @@ class Session:
         self.errors: list[str] = []
         self.ran_suite = False
         self.report: RunReport | None = None
+        self.adapter_versions: dict[str, str] = {}
 
 
 _SESSION_KEY = pytest.StashKey[Session]()
@@ -118,6 +125,14 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
                         recorder=Recorder(), profile=profile, clock_is_ours=clock_is_ours,
                         fail_fast=config.getoption("uploads_fail_fast"), seed=_seed(config),
                         api_key=api_key, openapi=_path(config.getoption("uploads_openapi")))
+        target.adapter = make_adapter(
+            config.getoption("uploads_sdk"), config.getoption("uploads_sdk_driver"),
+            base_url=base_url, api_key=api_key, client=client, checker=target.checker)
+        stack.callback(close_adapter, target.adapter)  # registered after the client: closes first
+        if target.adapter.name == "http":
+            for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
+                                "SDK-CHUNKED-UPLOAD"):
+                target.recorder.cannot_test(requirement, "run with --sdk or --sdk-driver")
         if not clock_is_ours and profile.use_test_controls:
             target.recorder.cannot_test(
                 "EXPIRY-ENFORCED", "the target's clock is shared by parallel workers; "
@@ -150,6 +165,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         error = "".join(traceback.format_exception_only(call.excinfo.value)).strip()
         report.user_properties.append((ERROR_KEY, f"{item.nodeid}: {error}"))
     if call.when == "teardown":
+        report.user_properties.append((ADAPTER_KEY, adapter_versions(target.adapter)))
         report.user_properties.append((FINDINGS_KEY, target.recorder.to_dict()))
         target.recorder.clear()
 
@@ -171,6 +187,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             session.recorder.merge(value)
         elif key == ERROR_KEY:
             session.errors.append(value)
+        elif key == ADAPTER_KEY:
+            session.adapter_versions.update(value)
 
 
 _CONFIG: list[pytest.Config] = []
@@ -195,6 +213,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not state.ran_suite:
         return
     report = build_report(state.recorder, state.errors, _run_facts(config))
+    report.versions.update(state.adapter_versions)
     state.report = report
     report_dir = config.getoption("uploads_report_dir")
     if report_dir:
@@ -219,5 +238,8 @@ def _run_facts(config: pytest.Config) -> RunFacts:
     else:
         target = "embedded emulator"
         kind = f"embedded emulator (mutant {mutant})" if mutant else "embedded emulator"
+    adapter = config.getoption("uploads_sdk") or (
+        "driver: " + config.getoption("uploads_sdk_driver")
+        if config.getoption("uploads_sdk_driver") else "http")
     return RunFacts(target=target, target_kind=kind, profile=config.getoption("uploads_profile"),
-                    seed=_seed(config))
+                    seed=_seed(config), adapter=adapter)

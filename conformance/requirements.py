@@ -147,6 +147,23 @@ _ALL: tuple[Requirement, ...] = (
     _req("SCHEMA-NEGATIVE", M,
          "Requests that break the OpenAPI document's request schema are refused with a 4xx.",
          "openapi; rule 10"),
+    # --- SDKs (--sdk / --sdk-driver) ----------------------------------------------------
+    _req("SDK-REQUEST-CONFORMS", M,
+         "Every operation an SDK runs is one request that conforms to the OpenAPI document: "
+         "method, path, content type, a JSON body valid against the schema and holding exactly "
+         "the fields the SDK was given, a part as the multipart file field 'data' holding its "
+         "bytes, no body on cancel, and Authorization: Bearer <the key>.",
+         "openapi (the project's own document); sdk"),
+    _req("SDK-RESULT-MATCHES", M,
+         "What an SDK gives back matches what the target sent: a result whose fields equal the "
+         "answer's; for a refusal, the exception class of its status (400 BadRequestError, 404 "
+         "NotFoundError, 409 ConflictError, ...) carrying that status and error body; for no "
+         "answer, a connection error.", "sdk"),
+    _req("SDK-CHUNKED-UPLOAD", M,
+         "An SDK's chunked upload helper sends parts no larger than the part size, holding the "
+         "file's bytes in order, completes with their IDs in that order, and leaves a completed "
+         "upload holding the file's bytes (an empty file included).",
+         "sdk upload_file_chunked"),
     # --- left open: observed, never failed ----------------------------------------------
     _req("OPEN-REFUSAL-CODE", INFO,
          "Which 4xx code the target uses for each kind of refusal.", "left open"),

@@ -16,7 +16,7 @@ the target client's log, so a failure's evidence shows the SDK's requests too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, cast
+from typing import Final
 
 from conformance.adapters.base import Adapter
 from conformance.adapters.http import HttpAdapter
@@ -76,10 +76,5 @@ def close_adapter(adapter: Adapter) -> None:
 
 
 def _log_of(client: TargetClient) -> Callable[[Exchange], None]:
-    """Where recorded exchanges go: the client's log, whose recent entries are the evidence
-    the Checker attaches to a failure."""
-    record = getattr(client, "record_exchange", None)
-    if callable(record):
-        return cast(Callable[[Exchange], None], record)
-    # TODO(lead): replace with a public TargetClient.record_exchange(exchange).
-    return client._log.append
+    """Where an SDK adapter sends its exchanges, so failures carry them as evidence."""
+    return client.record_exchange

@@ -1,0 +1,18 @@
+"""An SDK's whole-file helper (`upload_file_chunked`), when the run goes through an SDK."""
+
+from __future__ import annotations
+
+from conformance.adapters.sdk_python import check_chunked_upload
+from conformance.suite._verdict import fail_on_broken_musts
+from conformance.target import Target
+
+
+def test_the_sdks_chunked_upload_helper(uploads_target: Target) -> None:
+    if not hasattr(uploads_target.adapter, "upload_file_chunked"):
+        uploads_target.recorder.cannot_test("SDK-CHUNKED-UPLOAD",
+                                            "the run has no SDK with a chunked upload helper")
+        return
+    since = len(uploads_target.recorder.failures)
+    check_chunked_upload(uploads_target.adapter, uploads_target.checker,  # type: ignore[arg-type]
+                         uploads_target.client, seed=uploads_target.seed)
+    fail_on_broken_musts(uploads_target, since)
