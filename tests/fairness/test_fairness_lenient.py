@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fairness_cli import (
     PROFILE,
+    SEED,
     assert_four_reports,
     assert_no_traceback,
     assert_secret_kept,
@@ -17,21 +18,24 @@ from fairness_cli import (
     xfail_on_known_defect,
 )
 from fairness_serving import serve_app
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lenient_target import lenient_app
+
+from conformance.machine import _part_size
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", ["1", "3"])
-def test_a_lenient_correct_target_passes(tmp_path: Path, seed: str) -> None:
+def test_a_lenient_correct_target_passes(tmp_path: Path) -> None:
     api_key = new_api_key()
     with serve_app(lenient_app(api_key)) as base_url:
         run = run_cli(tmp_path, "--base-url", base_url, "--api-key", api_key,
-                      "--profile", PROFILE, "--seed", seed)
+                      "--profile", PROFILE, "--seed", SEED)
     assert_no_traceback(run)
     assert_four_reports(run)
     assert_secret_kept(run, api_key)
     assert run.failed() == set(), run.explain()
-    xfail_on_known_defect(run)  # seed 3 meets the negative part size (exit 2)
+    xfail_on_known_defect(run)  # other seeds (or loads) meet the negative part size: exit 2
     assert run.returncode == 0, run.explain()
     statuses = run.statuses()
     for requirement in ("EXPIRY-ENFORCED", "CONTENT-BYTES", "COMPLETE-ORDER", "COMPLETE-MD5"):
@@ -39,3 +43,16 @@ def test_a_lenient_correct_target_passes(tmp_path: Path, seed: str) -> None:
     assert any("accepted (200)" in o for o in run.observations("OPEN-OVERFLOW-PART"))
     assert any("accepted (200)" in o for o in run.observations("OPEN-ZERO-BYTE-PART"))
     assert any("accepted (200)" in o for o in run.observations("OPEN-CANCEL-TWICE"))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "suite defect: after a target accepted a part past the declared bytes (left open), the "
+    "machine's part-size strategy yields negative sizes, and Payload(-1) raises ValueError"))
+@settings(max_examples=200, database=None, deadline=None)
+@given(data=st.data())
+def test_the_machine_never_draws_a_negative_part_size(data: st.DataObject) -> None:
+    """What the machine draws for `add_a_part` once an upload holds more than it declared
+    (remaining = declared - added < 0), which a correct target may cause."""
+    remaining = data.draw(st.integers(-64, 64), label="remaining")
+    size = data.draw(_part_size(remaining), label="size")
+    assert size >= 0, f"_part_size({remaining}) drew {size}"
