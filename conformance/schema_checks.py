@@ -44,6 +44,7 @@ from email.policy import HTTP
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, cast
+from urllib.parse import quote
 
 import hypothesis
 import hypothesis.errors
@@ -129,6 +130,7 @@ def run_schema_checks(
             if stateful:
                 run.stateful(max_examples, seed)
         finally:
+            run.cancel_what_was_left_pending()
             run.session.close()
     if run.out_of_time():
         log.warning("schema checks stopped at their time budget of %.0f s", time_budget_s)
@@ -345,6 +347,7 @@ class _Run:
         self._live: str | None = None
         self._live_failures = 0
         self.sent: Counter[str] = Counter()  # requests per pass, for the log
+        self.created: set[str] = set()  # uploads the target created for these checks
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -376,6 +379,22 @@ class _Run:
                 self._live_failures += 1
         return self._live
 
+    def _remember_created(self, response: Response) -> None:
+        try:
+            body = response.json() if response.status_code < 300 else None
+        except ValueError:
+            return
+        if isinstance(body, dict) and body.get("object") == "upload" and \
+                body.get("status") == "pending" and isinstance(body.get("id"), str):
+            self.created.add(body["id"])
+
+    def cancel_what_was_left_pending(self) -> None:
+        """Leaves nothing pending on the target: cancels every upload these checks made."""
+        for upload_id in sorted(self.created | ({self._live} if self._live else set())):
+            with contextlib.suppress(requests.RequestException):
+                self.session.post(f"{self.base_url}/uploads/{quote(upload_id, safe='')}/cancel",
+                                  headers=self.auth(), timeout=self.timeout_s)
+
     def _retire_if_spent(self, case: Case, status: int) -> None:
         if case.path_parameters.get("upload_id") != self._live:
             return
@@ -398,6 +417,7 @@ class _Run:
                 lambda: self.exchange(case, None, headers, error=error), steps, source)
             raise _NoAnswer(error) from exc
         self.sent[source] += 1
+        self._remember_created(response)
         self._retire_if_spent(case, response.status_code)
         self.evaluate(case, response, source, steps, headers)
         return response
