@@ -222,6 +222,42 @@ class UploadsMachine(RuleBasedStateMachine):
             self.check.refusal(completed, "the completion that lost the race")
             self._cancelled(upload, cancelled)
 
+    @precondition(_upload_ready)
+    @rule(data=st.data(), extra=st.integers(1, 3))
+    def race_completion_against_new_parts(self, data: st.DataObject, extra: int) -> None:
+        """Completion of a full upload while more parts are in flight.
+
+        Whatever the order, a completion that no extra part got ahead of sees exactly the
+        listed parts: when the target took none of the extras, it must have completed.
+        """
+        upload = data.draw(st.sampled_from(self._ready()), label="upload")
+        part_ids = list(self.model.uploads[upload].parts)
+        right_md5 = self._md5_of(upload, part_ids)
+        extras = [self._payload(1) for _ in range(extra)]
+        with ThreadPoolExecutor(max_workers=extra + 1) as pool:
+            completion = pool.submit(self.target.adapter.complete, upload,
+                                     {"part_ids": part_ids, "md5": right_md5})
+            parts = [pool.submit(self.target.adapter.add_part, upload, p) for p in extras]
+            completed, added = completion.result(), [p.result() for p in parts]
+        self._step(f"complete {self._name(upload)} while {extra} more part(s) of 1 byte are "
+                   "sent", completed, *added)
+        taken = [a for a in added if a.status and 200 <= a.status < 300]
+        for answer in added:
+            self.check.answer(Expectation(Verdict.EITHER, "OPEN-OVERFLOW-PART",
+                                          "a part racing a completion"), answer, "a racing part")
+        if taken:
+            # A part got in (before the completion, or wrongly after it): either verdict
+            # on the completion is possible; the upload's state is no longer ours to model.
+            self.check.answer(Expectation(Verdict.EITHER, "OPEN-SUBSET-COMPLETION",
+                                          "a completion after a part it does not list"),
+                              completed, "the racing completion")
+            self.tainted.add(upload)
+            return
+        expectation = accept("RACE-LINEARIZABLE", "no racing part was taken, so in any "
+                             "order the completion saw exactly the parts it lists")
+        if self.check.answer(expectation, completed, "the racing completion"):
+            self._completed(upload, part_ids, expectation, completed)
+
     # --- cancel --------------------------------------------------------------------------
 
     @rule(upload=uploads)
