@@ -6,10 +6,6 @@
   even echoes the caller's Authorization header, to test the reports' redaction).
 - `wrong_types_app`: well-shaped answers with the wrong types (`bytes` as a string), parts
   answered with JSON cut short, completions whose body is shorter than its Content-Length.
-- `stateless_app`: a stub that checks what a request schema can (credentials, bodies, known
-  upload IDs, the 64 MiB part limit, the declared size as a byte budget for parts) and
-  nothing else: any well-formed completion or cancel succeeds whatever the upload's state,
-  the listed parts' sizes, the md5 or whose parts they are.
 - `resetting_app`: the reference emulator, except that a part request gets its connection
   reset (TCP RST) instead of an answer.
 
@@ -23,6 +19,7 @@ import json
 import socket
 import struct
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -147,7 +144,7 @@ async def _lifespan(receive: Any, send: Any) -> None:
 class _ShortBody(Response):
     """A JSON answer whose Content-Length promises more than is sent (cut by the transport)."""
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(self.body) * 2).encode())]})
@@ -187,156 +184,6 @@ def wrong_types_app() -> Starlette:
         Route("/v1/uploads/{upload_id}/cancel", finish, methods=["POST"]),
         Route("/{path:path}", anything_else, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ], exception_handlers=_HANDLERS)
-
-
-PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
-UPLOAD_LIMIT = 8 * 1024**3
-PART_LIMIT = 64 * 1024 * 1024
-
-
-def _refusal(status: int, message: str, param: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error",
-                                   "param": param, "code": None}}, status_code=status)
-
-
-def _is_integer(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def _create_problem(body: dict[str, Any]) -> str | None:
-    required = {"filename", "purpose", "bytes", "mime_type"}
-    if not required <= body.keys() or not body.keys() <= required | {"expires_after"}:
-        return "fields"
-    if not isinstance(body["filename"], str) or not isinstance(body["mime_type"], str):
-        return "filename or mime_type"
-    if not isinstance(body["purpose"], str) or body["purpose"] not in PURPOSES:
-        return "purpose"
-    if not _is_integer(body["bytes"]) or not 0 <= body["bytes"] <= UPLOAD_LIMIT:
-        return "bytes"
-    after = body.get("expires_after")
-    if after is not None and not (
-            isinstance(after, dict) and set(after) == {"anchor", "seconds"}
-            and after["anchor"] == "created_at" and _is_integer(after["seconds"])
-            and 3600 <= after["seconds"] <= 2_592_000):
-        return "expires_after"
-    return None
-
-
-def _complete_problem(body: dict[str, Any]) -> str | None:
-    if "part_ids" not in body or not body.keys() <= {"part_ids", "md5"}:
-        return "fields"
-    part_ids = body["part_ids"]
-    if not isinstance(part_ids, list) or not all(isinstance(p, str) for p in part_ids):
-        return "part_ids"
-    if body.get("md5") is not None and not isinstance(body["md5"], str):
-        return "md5"
-    return None
-
-
-def stateless_app(api_key: str) -> Starlette:
-    """Validates every request as a schema would, then answers 200 whatever the state."""
-    uploads: dict[str, dict[str, Any]] = {}
-    received: dict[str, int] = {}  # bytes taken per upload, whatever its state
-    numbers = itertools.count(1)
-
-    async def checked(request: Request, *, json_body: bool) -> Any:
-        """The request's JSON object body (or None); a JSONResponse when it is refused."""
-        raw = await request.body()
-        if request.headers.get("authorization") != f"Bearer {api_key}":
-            return _refusal(401, "Incorrect API key provided.")
-        upload_id = request.path_params.get("upload_id")
-        if upload_id is not None and upload_id not in uploads:
-            return _refusal(404, "No such upload.", "upload_id")
-        if not json_body:
-            return None
-        essence = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = _strict_json_object(raw)
-        if essence != "application/json" or body is None:
-            return _refusal(400, "The body must be a JSON object sent as application/json.")
-        return body
-
-    async def create(request: Request) -> Response:
-        body = await checked(request, json_body=True)
-        if isinstance(body, Response):
-            return body
-        if (problem := _create_problem(body)) is not None:
-            return _refusal(400, f"Invalid {problem}.", problem)
-        upload = _made_up_upload(next(numbers), body)
-        upload["bytes"] = int(body["bytes"])
-        uploads[upload["id"]] = upload
-        return JSONResponse(upload)
-
-    async def add_part(request: Request) -> Response:
-        refused = await checked(request, json_body=False)
-        if isinstance(refused, Response):
-            return refused
-        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-            return _refusal(400, "A part is sent as multipart/form-data.")
-        try:
-            form = await request.form()
-        except Exception:  # the parser's refusals (no boundary, broken body)
-            return _refusal(400, "The multipart body cannot be read.")
-        data = form.get("data")
-        if data is None or isinstance(data, str):
-            return _refusal(400, "The part needs a 'data' file field.", "data")
-        size = data.size or 0
-        if size > PART_LIMIT:
-            return _refusal(413, "A part holds at most 64 MiB.", "data")
-        upload_id = request.path_params["upload_id"]
-        if received.get(upload_id, 0) + size > uploads[upload_id]["bytes"]:
-            return _refusal(400, "The part takes the upload past its declared bytes.", "data")
-        received[upload_id] = received.get(upload_id, 0) + size
-        return JSONResponse({"id": f"part_st{next(numbers):06d}", "object": "upload.part",
-                             "created_at": int(time.time()),
-                             "upload_id": request.path_params["upload_id"]})
-
-    async def complete(request: Request) -> Response:
-        body = await checked(request, json_body=True)
-        if isinstance(body, Response):
-            return body
-        if (problem := _complete_problem(body)) is not None:
-            return _refusal(400, f"Invalid {problem}.", problem)
-        upload = uploads[request.path_params["upload_id"]]
-        upload.update(status="completed", file={
-            "id": f"file-st{next(numbers):06d}", "object": "file", "bytes": upload["bytes"],
-            "created_at": int(time.time()), "filename": upload["filename"],
-            "purpose": upload["purpose"], "status": "processed"})
-        return JSONResponse(upload)
-
-    async def cancel(request: Request) -> Response:
-        refused = await checked(request, json_body=False)
-        if isinstance(refused, Response):
-            return refused
-        upload = uploads[request.path_params["upload_id"]]
-        upload["status"] = "cancelled"
-        return JSONResponse(upload)
-
-    async def anything_else(request: Request) -> Response:
-        await request.body()
-        if request.headers.get("authorization") != f"Bearer {api_key}":
-            return _refusal(401, "Incorrect API key provided.")
-        return _not_found(request)
-
-    return Starlette(routes=[
-        Route("/v1/uploads", create, methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/parts", add_part, methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/complete", complete, methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/cancel", cancel, methods=["POST"]),
-        Route("/{path:path}", anything_else, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-    ], exception_handlers=_HANDLERS)
-
-
-def _strict_json_object(raw: bytes) -> dict[str, Any] | None:
-    def no_constant(name: str) -> Any:
-        raise ValueError(name)
-
-    try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=no_constant)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 class ResetParts:

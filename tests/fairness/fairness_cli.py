@@ -143,6 +143,12 @@ KNOWN_DEFECTS = {
         "suite defect: once a target accepts a part that overflows the declared bytes (left "
         "open), machine._part_size(remaining < 0) draws from integers(remaining + 1, ...), "
         "a negative size; Payload raises ValueError and the run ends with exit 2"),
+    "FlakyStrategyDefinition": (
+        "suite defect: race_completion_against_new_parts (e917946) taints the upload when a "
+        "racing part got in, which a target that accepts parts past the declared bytes "
+        "(left open) allows depending on timing; the machine's preconditions and draws then "
+        "differ between Hypothesis test cases, Hypothesis raises FlakyStrategyDefinition with "
+        "no ConformanceFailure, engine.explore re-raises it and the run ends with exit 2"),
 }
 
 

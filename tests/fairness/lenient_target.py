@@ -23,6 +23,7 @@ import itertools
 import json
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,7 +222,8 @@ def lenient_app(api_key: str) -> Starlette:
         offset[0] += seconds
         return JSONResponse({"object": "test_controls", "now": now()})
 
-    def guarded(handler: Any) -> Any:
+    def guarded(handler: Callable[[Request], Awaitable[Response]]
+                ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             if request.headers.get("authorization") != f"Bearer {api_key}":
                 await request.body()
