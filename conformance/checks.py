@@ -8,6 +8,7 @@ minimal example, and the run goes on to look for others.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -31,7 +32,10 @@ class Answer(Protocol):
     def exchange(self) -> Exchange: ...
 
 
-MAX_UNANSWERED_IN_A_ROW = 5
+# The run stops when answers have failed this many times in a row *and* no usable answer
+# came for this long: a hanging target, not one that refuses some requests by resetting.
+MAX_UNANSWERED_IN_A_ROW = 3
+SILENCE_BEFORE_GIVING_UP_S = 60.0
 
 
 class TargetStoppedAnswering(BaseException):
@@ -52,6 +56,7 @@ class Checker:
         # Hypothesis cannot replay a failure on a non-deterministic target.
         self.first_failure: ConformanceFailure | None = None
         self.unanswered = 0  # answers in a row that never came
+        self.last_answer_at = time.monotonic()
 
     # --- the primitives ---------------------------------------------------------------
 
@@ -61,7 +66,7 @@ class Checker:
     def fail(self, requirement: str, message: str) -> None:
         if requirement in self.waived:
             return
-        failure = ConformanceFailure(requirement, message, self.evidence())
+        failure = ConformanceFailure.of(requirement, message, self.evidence())
         failure.steps = list(self.current_steps)
         if self.first_failure is None:
             self.first_failure = failure
@@ -79,8 +84,13 @@ class Checker:
     def answer(self, expectation: Expectation, answer: Answer, what: str) -> bool:
         """Checks one answer; True when the target accepted the operation (a 2xx)."""
         status = answer.status
-        self.unanswered = self.unanswered + 1 if status is None else 0
-        if self.unanswered >= MAX_UNANSWERED_IN_A_ROW:
+        now = time.monotonic()
+        if status is None:
+            self.unanswered += 1
+        else:
+            self.unanswered, self.last_answer_at = 0, now
+        if self.unanswered >= MAX_UNANSWERED_IN_A_ROW and \
+                now - self.last_answer_at >= SILENCE_BEFORE_GIVING_UP_S:
             raise TargetStoppedAnswering(
                 f"the target gave no usable answer to {self.unanswered} requests in a row; "
                 f"the last: {answer.exchange.error}")
@@ -176,9 +186,15 @@ def _field_problem(obj: dict[str, Any], name: str, kind: str) -> str | None:
     return None if ok else f"field {name!r} is {value!r}, not a{'n' * (kind[0] == 'i')} {kind}"
 
 
+def _not_an_object(obj: Any) -> str:
+    if obj is None:
+        return "the answer has no JSON body"
+    return f"the answer is not a JSON object: {str(obj)[:100]!r}"
+
+
 def upload_object_problem(obj: Any) -> str | None:
     if not isinstance(obj, dict):
-        return f"the answer is not a JSON object: {str(obj)[:100]!r}"
+        return _not_an_object(obj)
     for name, kind in (("id", "string"), ("bytes", "integer"), ("created_at", "integer"),
                        ("expires_at", "integer"), ("filename", "string"),
                        ("purpose", "string"), ("status", "string")):
@@ -193,7 +209,7 @@ def upload_object_problem(obj: Any) -> str | None:
 
 def part_object_problem(obj: Any, upload_id: str) -> str | None:
     if not isinstance(obj, dict):
-        return f"the answer is not a JSON object: {str(obj)[:100]!r}"
+        return _not_an_object(obj)
     for name, kind in (("id", "string"), ("created_at", "integer"), ("upload_id", "string")):
         if problem := _field_problem(obj, name, kind):
             return problem

@@ -9,8 +9,11 @@ file) end with one clear line, never a traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -147,6 +150,12 @@ def _run_pytest(args: argparse.Namespace, api_key: str | None, seed: int) -> int
         argv += ["--uploads-fail-fast", "-x"]
     if args.workers > 1:
         argv += ["-n", str(args.workers)]
+    from conformance.plugin import HYPOTHESIS_HOME_VARIABLE
+
+    if HYPOTHESIS_HOME_VARIABLE not in os.environ:
+        home = tempfile.mkdtemp(prefix="uploads-hypothesis-")
+        atexit.register(shutil.rmtree, home, True)
+        os.environ[HYPOTHESIS_HOME_VARIABLE] = home
     if api_key:
         # Through the environment, never argv: a command line is visible to every user.
         os.environ["OPENAI_API_KEY"] = api_key

@@ -526,6 +526,7 @@ class UploadsMachine(RuleBasedStateMachine):
 
 def _part_size(remaining: int) -> st.SearchStrategy[int]:
     """Mostly sizes that fit what is left to upload; sometimes empty or too big."""
+    remaining = max(remaining, 0)  # below 0 when a target took parts past the declared size
     fitting = st.integers(1, remaining) if remaining > 0 else st.just(1)
     return st.one_of(st.just(max(remaining, 1)), fitting, st.just(0),
                      st.integers(remaining + 1, remaining + 16))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.adapters.http import HttpAdapter
 from conformance.adapters.registry import SDK_CHOICES, adapter_versions, close_adapter, make_adapter
@@ -34,6 +35,7 @@ from conformance.target import Target
 FINDINGS_KEY = "uploads_conformance_findings"
 ERROR_KEY = "uploads_conformance_internal_error"
 ADAPTER_KEY = "uploads_conformance_adapter"
+HYPOTHESIS_HOME_VARIABLE = "UPLOADS_CONFORMANCE_HYPOTHESIS_HOME"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,6 +114,10 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     profile = PROFILES[config.getoption("uploads_profile")]
     base_url = config.getoption("uploads_base_url") or os.environ.get("OPENAI_BASE_URL")
     api_key = config.getoption("uploads_api_key") or os.environ.get("OPENAI_API_KEY")
+    home = os.environ.get(HYPOTHESIS_HOME_VARIABLE)
+    if home:
+        # Set by `uploads-conformance run`: Hypothesis's caches stay out of the user's cwd.
+        set_hypothesis_home_dir(home)
     with ExitStack() as stack:
         clock_is_ours = True
         if base_url is None:
@@ -133,6 +139,13 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
                                 "SDK-CHUNKED-UPLOAD"):
                 target.recorder.cannot_test(requirement, "run with --sdk or --sdk-driver")
+        if clock_is_ours and profile.use_test_controls and not target.has_test_controls:
+            target.recorder.cannot_test(
+                "EXPIRY-ENFORCED", "the target offers no test controls (GET <base>/_conformance)"
+                "; expiry would take an hour")
+        elif not profile.use_test_controls:
+            target.recorder.cannot_test(
+                "EXPIRY-ENFORCED", f"profile {profile.name} does not use test controls")
         if not clock_is_ours and profile.use_test_controls:
             target.recorder.cannot_test(
                 "EXPIRY-ENFORCED", "the target's clock is shared by parallel workers; "

@@ -29,14 +29,14 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("quick", max_examples=100, steps=20, max_upload_bytes=4096, max_rounds=8,
+        Profile("quick", max_examples=100, steps=20, max_upload_bytes=4096, max_rounds=20,
                 schema_examples=10, part_limit_bytes=True, upload_limit_bytes=False,
                 use_test_controls=True, shrink_seconds=30),
         Profile("standard", max_examples=300, steps=30, max_upload_bytes=256 * 1024,
-                max_rounds=12, schema_examples=40, part_limit_bytes=True,
+                max_rounds=30, schema_examples=40, part_limit_bytes=True,
                 upload_limit_bytes=False, use_test_controls=True, shrink_seconds=60),
         Profile("thorough", max_examples=1000, steps=40, max_upload_bytes=4 * MiB,
-                max_rounds=20, schema_examples=150, part_limit_bytes=True,
+                max_rounds=40, schema_examples=150, part_limit_bytes=True,
                 upload_limit_bytes=True, use_test_controls=True, shrink_seconds=300),
         Profile("real-api", max_examples=5, steps=8, max_upload_bytes=1024, max_rounds=3,
                 schema_examples=3, part_limit_bytes=False, upload_limit_bytes=False,

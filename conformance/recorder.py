@@ -30,9 +30,24 @@ class ConformanceFailure(AssertionError):
         self.exchanges = list(exchanges)
         self.steps: list[str] = []
 
+    @classmethod
+    def of(cls, requirement: str, message: str,
+           exchanges: Iterable[Exchange] = ()) -> ConformanceFailure:
+        """A failure of a class of its requirement's own, so that Hypothesis, which tells
+        bugs apart by exception type, never shrinks one requirement's failure into
+        another's."""
+        kind = _FAILURE_TYPES.get(requirement)
+        if kind is None:
+            name = "Broke_" + requirement.replace("-", "_")
+            kind = _FAILURE_TYPES[requirement] = type(name, (cls,), {})
+        return kind(requirement, message, exchanges)
+
     def to_finding(self, source: str) -> Finding:
         return Finding(self.requirement, Outcome.FAIL, self.message, list(self.steps),
                        self.exchanges, source)
+
+
+_FAILURE_TYPES: dict[str, type[ConformanceFailure]] = {}
 
 
 class Recorder:
@@ -121,6 +136,7 @@ class Recorder:
             elif passes == 0:
                 result.status = Outcome.NOT_TESTABLE
                 result.not_testable_reason = self.not_testable.get(
-                    req.id, "no check of it ran in this run")
+                    req.id, "no check of it ran in this run (on a target failing many "
+                    "requirements, the run may stop exploring before it gets there)")
             results.append(result)
         return results

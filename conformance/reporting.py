@@ -67,6 +67,10 @@ def settle(report: RunReport) -> None:
         report.exit_status = EXIT_NOT_CONFORMANT
         report.verdict = (f"NOT CONFORMANT: {summary['must_failed']} MUST requirement(s) "
                           "failed")
+    elif summary["baseline_accepted"]:
+        report.exit_status = EXIT_CONFORMANT
+        report.verdict = ("CONFORMANT APART FROM THE BASELINE: no MUST failure beyond "
+                          "the accepted deviations")
     else:
         report.exit_status = EXIT_CONFORMANT
         report.verdict = "CONFORMANT: every MUST requirement tested passed"

@@ -190,6 +190,9 @@ _ALL: tuple[Requirement, ...] = (
          "left open"),
     _req("OPEN-NESTED-FILE-STATUS", INFO,
          "The status of the nested File on completion.", "left open"),
+    _req("OPEN-NONDETERMINISM", INFO,
+         "Whether the target answers a replayed sequence the same way (races may resolve "
+         "either way); when it does not, exploration stops early.", "left open"),
     _req("OPEN-MIME-TYPE", INFO,
          "Which purpose and mime_type pairs the target accepts.", "left open"),
 )

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 REPORT_FILES = ("report.json", "junit.xml", "report.md", "report.html")
 PROFILE = "quick"
 SEED = "1"  # a fixed seed: every run here is reproducible with `--seed 1`
@@ -134,28 +132,3 @@ def assert_nothing_written_to_cwd(run: CliRun) -> None:
 
 # --- suite defects these tests found (reported, not fixed here) ------------------------------
 
-KNOWN_DEFECTS = {
-    "TargetStoppedAnswering": (
-        "suite defect: 5 unanswered requests in a row (e.g. parallel parts all reset) raise "
-        "TargetStoppedAnswering, which the plugin records as an internal error: a reachable, "
-        "non-conformant target gets exit 2 ('run could not be completed') instead of 1"),
-    "a payload's size cannot be negative": (
-        "suite defect: once a target accepts a part that overflows the declared bytes (left "
-        "open), machine._part_size(remaining < 0) draws from integers(remaining + 1, ...), "
-        "a negative size; Payload raises ValueError and the run ends with exit 2"),
-    "FlakyStrategyDefinition": (
-        "suite defect: race_completion_against_new_parts (e917946) taints the upload when a "
-        "racing part got in, which a target that accepts parts past the declared bytes "
-        "(left open) allows depending on timing; the machine's preconditions and draws then "
-        "differ between Hypothesis test cases, Hypothesis raises FlakyStrategyDefinition with "
-        "no ConformanceFailure, engine.explore re-raises it and the run ends with exit 2"),
-}
-
-
-def xfail_on_known_defect(run: CliRun) -> None:
-    """Turn a run that ended (exit 2) on a defect already reported into an xfail."""
-    if run.returncode != 2 or not (run.report_dir / "report.json").exists():
-        return
-    for marker, reason in KNOWN_DEFECTS.items():
-        if any(marker in error for error in run.report["errors"]):
-            pytest.xfail(reason)

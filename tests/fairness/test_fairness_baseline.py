@@ -16,7 +16,6 @@ from fairness_cli import (
     new_api_key,
     run_cli,
     target_args,
-    xfail_on_known_defect,
 )
 from fairness_serving import serve_app
 
@@ -32,15 +31,6 @@ STUB_STATE_RULES = {"PART-AFTER-END", "PART-UNKNOWN-UPLOAD", "COMPLETE-MD5",
 STUB_BREAKS = STUB_ALWAYS_CAUGHT | STUB_STATE_RULES | {
     "PART-INVALID", "COMPLETE-INVALID", "SCHEMA-RESPONSE"}  # it echoes `bytes: false`
 
-NONDETERMINISTIC = (
-    "suite defect: for a fixed --seed, which broken requirements a run reports can depend on "
-    "the machine's load (seen with the quick profile's earlier 4 s shrink cap: every "
-    "ConformanceFailure is raised from one line, so Hypothesis may shrink one requirement's "
-    "failure into another's, and a target breaking more requirements than max_rounds gets "
-    "a different subset); a baseline written by one run then misses deviations that a "
-    "later run of the unchanged target reports as new: {}")
-
-
 @pytest.mark.slow
 def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> None:
     baseline = tmp_path / "conformance-baseline.json"
@@ -50,7 +40,6 @@ def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> N
                         str(baseline), name="stub")
         assert_no_traceback(first)
         assert_four_reports(first)
-        xfail_on_known_defect(first)
         assert first.returncode == 1, first.explain()
         failed = first.failed()
         assert failed >= STUB_ALWAYS_CAUGHT, first.explain()
@@ -82,7 +71,6 @@ def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> N
     assert_no_traceback(second)
     assert_four_reports(second)
     assert_secret_kept(second, api_key)
-    xfail_on_known_defect(second)
     report = second.report
     assert report["baseline_file"] == str(baseline)
     failed_now = {r["id"]: r for r in report["requirements"] if r["status"] == "fail"}
@@ -91,8 +79,7 @@ def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> N
     assert report["summary"]["baseline_accepted"] == len(set(failed_now) & set(accepted))
     new = sorted(set(failed_now) - set(accepted))
     assert set(new) <= STUB_BREAKS, f"false alarm: {new}"
-    if new:  # the unchanged stub, and a deviation the first run did not report
-        pytest.xfail(NONDETERMINISTIC.format(new))
+    assert not new, f"the unchanged stub showed a deviation the first run did not: {new}"
     assert second.returncode == 0, second.explain()
     assert report["summary"]["must_failed"] == 0
     assert report["verdict"].startswith("CONFORMANT"), report["verdict"]

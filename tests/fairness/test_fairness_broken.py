@@ -18,7 +18,6 @@ from fairness_cli import (
     new_api_key,
     run_cli,
     target_args,
-    xfail_on_known_defect,
 )
 from fairness_serving import never_answering, nothing_listening, serve_app
 
@@ -57,7 +56,6 @@ def test_a_target_resetting_part_requests_is_not_conformant(tmp_path: Path) -> N
     assert "NO-SERVER-ERROR" in run.failed(), run.explain()
     no_answer = run.requirement("NO-SERVER-ERROR")["failures"][0]["message"]
     assert "no usable answer" in no_answer, no_answer
-    xfail_on_known_defect(run)
     assert run.returncode == 1, run.explain()
 
 
