@@ -60,7 +60,7 @@ def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> N
         assert other.returncode == 1, other.explain()
         object_upload = other.requirement("OBJECT-UPLOAD")
         assert object_upload["status"] == "fail" and not object_upload["baseline"]
-        assert "not a JSON object" in object_upload["failures"][0]["message"]
+        assert "no JSON body" in object_upload["failures"][0]["message"]
         assert other.requirement("SCHEMA-CONTENT-TYPE")["status"] == "fail"  # text/html
         assert other.requirement("AUTH-REQUIRED")["baseline"], "an accepted deviation counts"
         assert other.report["summary"]["must_failed"] >= 1
