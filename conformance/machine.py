@@ -441,6 +441,7 @@ class UploadsMachine(RuleBasedStateMachine):
         self.model.record_complete(upload, part_ids, file_id)
         if file_id is not None and len(set(part_ids)) == len(part_ids):
             self._check_content(upload, file_id)
+        self._add_part(upload, self._payload(1))  # the end: no part may follow
 
     def _cancelled(self, upload: str, answer: Answer) -> None:
         body = answer.json
@@ -448,6 +449,13 @@ class UploadsMachine(RuleBasedStateMachine):
             self.check.expect(body["status"] == "cancelled", "CANCEL-VALID",
                               f"the cancelled upload has status {body['status']!r}")
         self.model.record_cancel(upload)
+        # The end: no part may follow, and a second cancel is observed (left open).
+        self._add_part(upload, self._payload(1))
+        if upload not in self.tainted:
+            expectation = self.model.expect_cancel(upload, self.target.now())
+            again = self.target.adapter.cancel(upload)
+            self._step(f"cancel {self._name(upload)} again", again)
+            self.check.answer(expectation, again, "a second cancel")
 
     def _check_content(self, upload: str, file_id: str) -> None:
         if not self.target.files_served(file_id):
