@@ -34,4 +34,8 @@ MUTANTS: dict[str, str] = {
     "error-envelope-missing": 'refusals for unknown uploads are answered {"detail": "Not Found"}',
     "server-error-on-bad-json": "a malformed JSON body raises, answered 500",
     "auth-not-enforced": "any bearer key is accepted; only its presence is checked",
+    "unknown-create-fields-ignored": "unknown fields in a create request are ignored, not "
+    "refused",
+    "filename-truncated": "an upload's filename is answered cut to 64 characters (a narrow "
+    "column)",
 }

@@ -59,7 +59,8 @@ class CompleteUpload:
 
 
 def parse_create(body: Mapping[str, Any], config: EmulatorConfig) -> CreateUpload:
-    _only_known_fields(body, _CREATE_FIELDS)
+    if not config.has_fault("unknown-create-fields-ignored"):
+        _only_known_fields(body, _CREATE_FIELDS)
     _required_fields(body, _CREATE_REQUIRED)
     size = _integer(body["bytes"], "bytes")
     if size < 0:

@@ -18,7 +18,8 @@ def upload_view(upload: UploadRecord, config: EmulatorConfig) -> dict[str, Any]:
         "bytes": upload.bytes,
         "created_at": upload.created_at,
         "expires_at": upload.expires_at,
-        "filename": upload.filename,
+        "filename": upload.filename[:64] if config.has_fault("filename-truncated")
+        else upload.filename,
         "purpose": upload.purpose,
         "status": upload.status,
         "file": file_view(upload.file) if shows_file and upload.file else None,

@@ -170,6 +170,15 @@ def wrong_key_accepted(api: Api) -> bool:
     return Api(api.base_url, api_key="sk-wrong").create().status_code == 200
 
 
+def unknown_create_field_accepted(api: Api) -> bool:
+    return api.create(10, colour="blue").status_code == 200
+
+
+def long_filename_cut(api: Api) -> bool:
+    name = "n" * 100 + ".bin"
+    return api.create(10, filename=name).json()["filename"] != name
+
+
 DETECTORS: dict[str, Detector] = {
     "part-limit-off-by-one": exactly_64_mib_part_refused,
     "part-limit-missing": part_over_64_mib_accepted,
@@ -196,6 +205,8 @@ DETECTORS: dict[str, Detector] = {
     "error-envelope-missing": bare_not_found,
     "server-error-on-bad-json": bad_json_is_a_server_error,
     "auth-not-enforced": wrong_key_accepted,
+    "unknown-create-fields-ignored": unknown_create_field_accepted,
+    "filename-truncated": long_filename_cut,
 }
 
 
