@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from emulator_common import API_KEY, emulator_process
 
 from conformance.adapters.http import HttpAdapter
 from conformance.client import TargetClient
@@ -35,7 +33,6 @@ from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
 from conformance.target import Target
 
-API_KEY = "sk-bench-overhead"
 ID_PATTERN = re.compile(rb"(?:upload|part)_[A-Za-z0-9]{8,}|file-[A-Za-z0-9]{8,}")
 
 
@@ -62,19 +59,6 @@ class RecordingTransport(httpx.BaseTransport):
         answer = response.read()
         self.sent.append(Sent(request.method, str(request.url), headers, body, answer))
         return httpx.Response(response.status_code, headers=response.headers, content=answer)
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.emulator", "--port", "0", "--api-key", API_KEY,
-         "--test-controls"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if match := re.search(r"(http://127\.0\.0\.1:\d+/v1)", line):
-            # Keep draining its output, or a full pipe blocks the server.
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return process, match.group(1)
-    raise RuntimeError("the emulator did not start")
 
 
 def run_suite(base_url: str, examples: int, seed: int,
@@ -127,8 +111,8 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, Any] = {}
     for phase in ("record", "suite", "plain"):
-        process, base_url = start_emulator()
-        try:
+        with emulator_process("--test-controls") as served:
+            base_url = served.base_url
             if phase == "record":
                 recorder = RecordingTransport()
                 run_suite(base_url, args.examples, args.seed, recorder)
@@ -139,9 +123,6 @@ def main() -> None:
             else:
                 results["plain_s"] = replay(recorded, recorded_base, base_url)
                 results["plain_requests"] = len(recorded)
-        finally:
-            process.terminate()
-            process.wait(10)
     results["suite_rps"] = round(results["suite_requests"] / results["suite_s"], 1)
     results["plain_rps"] = round(results["plain_requests"] / results["plain_s"], 1)
     results["overhead"] = round(results["plain_rps"] / results["suite_rps"], 2)
