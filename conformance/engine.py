@@ -27,6 +27,7 @@ def hypothesis_settings(max_examples: int, steps: int) -> settings:
         max_examples=max_examples,
         stateful_step_count=steps,
         deadline=None,
+        derandomize=False,  # the run's own seed decides (set on the machine class)
         database=None,  # nothing written into the user's working directory
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,

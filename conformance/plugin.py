@@ -96,7 +96,8 @@ def _seed(config: pytest.Config) -> int:
 
 
 # Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner.
-_MODULE_ORDER = ("test_limits", "test_unknown_ids", "test_stateful", "test_leniency", "test_schema")
+_MODULE_ORDER = ("test_limits", "test_unknown_ids", "test_parallel", "test_stateful",
+                 "test_leniency", "test_schema")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

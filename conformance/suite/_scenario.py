@@ -15,7 +15,7 @@ from conformance.checks import Answer
 from conformance.model import Expectation, Model, Part
 from conformance.recorder import ConformanceFailure
 from conformance.target import Target
-from strategies.payloads import Payload
+from strategies.payloads import Payload, matches
 
 
 class Scenario:
@@ -27,9 +27,9 @@ class Scenario:
         self.check = target.checker
         self.created: list[str] = []
 
-    def step(self, text: str, answer: Answer | None = None) -> None:
-        status = "" if answer is None else f" -> {answer.status or 'no answer'}"
-        self.steps.append(text + status)
+    def step(self, text: str, *answers: Answer) -> None:
+        codes = ", ".join(str(a.status or "no answer") for a in answers)
+        self.steps.append(f"{text} -> {codes}" if answers else text)
 
     def create(self, body: dict[str, Any], expectation: Expectation | None = None) -> str | None:
         """Creates an upload; its ID when the target accepted it and it is well formed."""
@@ -51,6 +51,11 @@ class Scenario:
             upload_id, len(payload), self.target.now())
         answer = self.target.adapter.add_part(upload_id, payload)
         self.step(f"add a part of {len(payload)} bytes", answer)
+        return self.record_part(upload_id, payload, expectation, answer)
+
+    def record_part(self, upload_id: str, payload: Payload, expectation: Expectation,
+                    answer: Answer) -> str | None:
+        """Checks a part's answer; its ID when the target took it and it is well formed."""
         if not self.check.answer(expectation, answer, f"a part of {len(payload)} bytes"):
             return None
         if not self.check.part_object(answer.json, upload_id, "the added part"):
@@ -59,16 +64,42 @@ class Scenario:
         self.model.record_part(upload_id, Part(part_id, len(payload), payload))
         return part_id
 
-    def complete(self, upload_id: str, part_ids: list[str], md5: str | None) -> Answer:
+    def complete(self, upload_id: str, part_ids: list[str], md5: str | None,
+                 expectation: Expectation | None = None) -> Answer:
         body: dict[str, Any] = {"part_ids": part_ids}
         if md5 is not None:
             body["md5"] = md5
-        expectation = self.model.expect_complete(upload_id, part_ids, md5, self.target.now(),
-                                                 md5)
+        expectation = expectation or self.model.expect_complete(
+            upload_id, part_ids, md5, self.target.now(), md5)
         answer = self.target.adapter.complete(upload_id, body)
         self.step(f"complete with {len(part_ids)} part(s), md5={md5}", answer)
-        self.check.answer(expectation, answer, "completion")
+        if self.check.answer(expectation, answer, "completion"):
+            self.model.record_complete(upload_id, part_ids, None)
         return answer
+
+    def completed_file(self, upload_id: str, answer: Answer) -> str | None:
+        """The ID of the file a completion made, once its Upload object is checked."""
+        if answer.status is None or not 200 <= answer.status < 300:
+            return None
+        if not self.check.upload_object(answer.json, "the completed upload"):
+            return None
+        upload = self.model.uploads[upload_id]
+        file = self.check.nested_file(answer.json, upload.declared_bytes, upload.filename,
+                                      upload.purpose, "the completed upload")
+        return file["id"] if file else None
+
+    def check_content(self, file_id: str, payloads: list[Payload]) -> None:
+        """Where the target serves files, its content is the listed parts' bytes in order."""
+        if not self.target.files_served(file_id):
+            return
+        with self.target.client.stream_get(f"/files/{file_id}/content") as stream:
+            if stream.status is None or not 200 <= stream.status < 300:
+                # An error page is not content: the answer itself is what is wrong.
+                ok, difference = False, f"reading it was answered {stream.status or 'nothing'}"
+            else:
+                ok, difference = matches(payloads, stream)
+        self.step(f"read the file {file_id!r} back")
+        self.check.expect(ok, "CONTENT-BYTES", f"the file's content differs: {difference}")
 
     def cleanup(self) -> None:
         for upload_id in self.created:
