@@ -14,7 +14,6 @@ import enum
 import json as jsonlib
 import os
 import random
-import shlex
 import threading
 import time
 from collections import deque
@@ -26,26 +25,30 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from conformance.evidence import (
+    REDACTED,
+    CurlForm,
+    Redactor,
+    curl_command,
+    preview,
+    redact_url,
+    truncate,
+)
 from conformance.results import Exchange
 
 __all__ = [
     "MISSING",
     "Answer",
     "ContentStream",
-    "Redactor",
     "Response",
     "TargetClient",
     "TargetUnreachable",
     "TestControlsError",
     "json_body",
-    "redact_url",
 ]
 
-PREVIEW_LIMIT: Final = 2000  # characters of a body kept in an Exchange
 MAX_ANSWER_BYTES: Final = 16 * 1024 * 1024  # an answer to request() larger than this is broken
-REDACTED: Final = "[REDACTED]"
 CONTROLS_PATH: Final = "/_conformance"
-_CURL_INLINE_LIMIT: Final = 8192  # a body longer than this goes to a file in the curl line
 _RETRY_STATUSES: Final = frozenset({429, 503})
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # The request never reached the target: always safe to send again.
@@ -79,48 +82,6 @@ class TestControlsError(RuntimeError):
     """The target's test controls are missing or refused a request."""
 
     __test__ = False  # not a pytest test class, whatever its name
-
-
-# --- redaction ----------------------------------------------------------------------------
-
-
-class Redactor:
-    """Scrubs one secret (the API key) from text and bytes, in its plain and encoded forms."""
-
-    __slots__ = ("_bytes", "_texts")
-    MIN_LENGTH: Final = 4  # shorter "keys" would scrub ordinary words from every body
-
-    def __init__(self, secret: str | None) -> None:
-        texts: set[str] = set()
-        if secret and len(secret) >= self.MIN_LENGTH:
-            texts = {secret, quote(secret, safe=""), jsonlib.dumps(secret)[1:-1]}
-        self._texts = tuple(sorted(texts, key=len, reverse=True))
-        self._bytes = tuple(t.encode() for t in self._texts)
-
-    def text(self, value: str) -> str:
-        for secret in self._texts:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-
-    def data(self, value: bytes) -> bytes:
-        for secret in self._bytes:
-            if secret in value:
-                value = value.replace(secret, REDACTED.encode())
-        return value
-
-    def __repr__(self) -> str:
-        return f"Redactor({REDACTED})"
-
-
-def redact_url(url: str, redactor: Redactor | None = None) -> str:
-    """The URL without a password in it (and without the secret, if one is given)."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{host}")
-        url = urlunsplit(parts)
-    return redactor.text(url) if redactor else url
 
 
 # --- answers ------------------------------------------------------------------------------
@@ -376,12 +337,12 @@ class TargetClient:
             data = None
         _merge_headers(sent, headers)
         if data is not None:
-            preview = _preview(self._redactor.data(data))
+            shown = preview(self._redactor.data(data))
         else:
-            preview = "" if body is None else "<streamed body>"
+            shown = "" if body is None else "<streamed body>"
         curl = self._curl(method, self._url(path), sent, auth, data=data,
                           streamed=body is not None and data is None)
-        return self._request(self._spec(method, path, sent, auth, body, retryable, preview,
+        return self._request(self._spec(method, path, sent, auth, body, retryable, shown,
                                         curl, idempotent), expect_json=expect_json)
 
     def add_part(
@@ -408,7 +369,7 @@ class TargetClient:
         source = chunks if callable(chunks) else _once(chunks)
         sent = {"Content-Type": form.content_type, "Content-Length": str(form.length)}
         extras = "".join(f", {k}={v}" for k, v in form.extra_fields.items())
-        preview = _truncate(self._redactor.text(
+        preview = truncate(self._redactor.text(
             f"<multipart/form-data: {field_name}={filename}, {size} bytes{extras}>"))
         curl = self._curl("POST", self._url(f"/uploads/{quote(upload_id, safe='')}/parts"),
                           sent, auth, form=form)
@@ -596,7 +557,7 @@ class TargetClient:
             response.close()
             exchange.duration_s = time.perf_counter() - pending.started
         content = self._redactor.data(content)
-        exchange.response_body = _preview(content)
+        exchange.response_body = preview(content)
         if exchange.status is None:
             return content, None, exchange.error if expect_json else None
         parsed, json_error = None, None
@@ -655,39 +616,14 @@ class TargetClient:
     def _curl(self, method: str, url: str, sent: dict[str, str], auth: bool | str, *,
               data: bytes | None = None, streamed: bool = False,
               form: _MultipartForm | None = None) -> str:
-        words = ["curl", "-sS", "-X", method, shlex.quote(self._redactor.text(redact_url(url)))]
-        comments: list[str] = []
-        if auth is True and self._api_key is not None:
-            words += ["-H", '"Authorization: Bearer $OPENAI_API_KEY"']
-        elif isinstance(auth, str):
-            words += ["-H", shlex.quote(self._redactor.text(f"Authorization: Bearer {auth}"))]
-        skip = {"content-length"} | ({"content-type"} if form is not None else set())
-        for name, value in sent.items():
-            if name.lower() not in skip:
-                words += ["-H", shlex.quote(self._redactor.text(f"{name}: {value}"))]
-        has_type = any(k.lower() == "content-type" for k in sent)
-        if form is not None:
-            comments.append(f"# first make a part of {form.size} bytes: "
-                            f"head -c {form.size} /dev/urandom > part.bin")
-            for name, value in form.extra_fields.items():
-                words += ["--form-string", shlex.quote(self._redactor.text(f"{name}={value}"))]
-            spec = f"{form.field_name}=@part.bin"
-            if form.filename != "part.bin":
-                spec += f";filename={form.filename}"
-            if form.file_type != "application/octet-stream":
-                spec += f";type={form.file_type}"
-            words += ["-F", shlex.quote(self._redactor.text(spec))]
-        elif data is not None or streamed:
-            if not has_type:  # curl would add a form content type of its own
-                words += ["-H", shlex.quote("Content-Type:")]
-            text = _utf8(data) if data is not None and len(data) <= _CURL_INLINE_LIMIT else None
-            if text is not None:
-                words += ["--data-binary", shlex.quote(self._redactor.text(text))]
-            else:
-                size = "the" if data is None else f"{len(data)} bytes of the"
-                comments.append(f"# body.bin holds {size} request body (see the exchange)")
-                words += ["--data-binary", "@body.bin"]
-        return "\n".join([*comments, " ".join(words)])
+        headers = dict(sent)
+        if isinstance(auth, str):
+            headers = {"Authorization": f"Bearer {auth}", **headers}
+        curl_form = None if form is None else CurlForm(
+            form.field_name, form.size, form.filename, form.file_type, form.extra_fields)
+        return curl_command(method, url, headers, self._redactor,
+                            key_auth=auth is True and self._api_key is not None,
+                            body=data, streamed=streamed, form=curl_form)
 
 
 # --- multipart ----------------------------------------------------------------------------
@@ -759,31 +695,10 @@ def _merge_headers(sent: dict[str, str], extra: dict[str, str] | None) -> None:
         sent[name] = value
 
 
-def _utf8(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
-def _preview(data: bytes, limit: int = PREVIEW_LIMIT) -> str:
-    """A body as text for a record: truncated with a marker; binary shown as a summary."""
-    head = data[: limit * 4]
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the slice is fine; anything else is binary.
-        if len(head) < len(data) and exc.start >= len(head) - 3:
-            text = head[: exc.start].decode("utf-8", "replace")
-        else:
-            return f"<binary: {len(data)} bytes, starting {data[:32].hex()}>"
-    if len(text) > limit or len(head) < len(data):
-        return f"{text[:limit]}…[truncated: {len(data)} bytes in all]"
-    return text
 
 
-def _truncate(text: str, limit: int = PREVIEW_LIMIT) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}…[truncated: {len(text)} characters]"
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

@@ -48,7 +48,8 @@ from conformance.adapters.request_checks import (
     render_exchange,
 )
 from conformance.checks import Answer, Checker
-from conformance.client import MISSING, REDACTED, Redactor
+from conformance.client import MISSING
+from conformance.evidence import REDACTED, Redactor
 from conformance.results import Exchange
 from strategies.payloads import Payload
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
@@ -25,7 +24,16 @@ import jsonschema_rs
 import yaml
 
 from conformance.checks import Checker
-from conformance.client import MISSING, PREVIEW_LIMIT, REDACTED, Redactor, redact_url
+from conformance.client import MISSING
+from conformance.evidence import (
+    REDACTED,
+    CurlForm,
+    Redactor,
+    curl_command,
+    preview,
+    redact_url,
+    truncate,
+)
 from conformance.results import Exchange
 
 __all__ = [
@@ -53,7 +61,6 @@ DEFAULT_OPENAPI: Final = Path(__file__).resolve().parent.parent / "openapi" / "u
 REQUEST_REQUIREMENT: Final = "SDK-REQUEST-CONFORMS"
 RESULT_REQUIREMENT: Final = "SDK-RESULT-MATCHES"
 _MAX_HEADER_BLOCK: Final = 16 * 1024  # a multipart part's headers longer than this are broken
-_CURL_INLINE_LIMIT: Final = 8192
 
 # The exception class the official SDKs (Python and Node) raise for each refusal status;
 # >= 500 is InternalServerError, any other status the SDK's generic status error.
@@ -114,7 +121,7 @@ class SentRequest:
                                for f in self.form)
             return f"<multipart/form-data: {fields or 'no fields'}>"
         if self.json_text:
-            return _truncate(self.json_text)
+            return truncate(self.json_text)
         return f"<{self.body_size} bytes>" if self.body_size else ""
 
 
@@ -603,55 +610,23 @@ def render_exchange(sent: SentRequest, *, status: int | None, response_headers: 
         method=sent.method, url=sent.url, request_headers=dict(sent.headers),
         request_body=sent.summary(), status=status,
         response_headers={k: redactor.text(v) for k, v in response_headers.items()},
-        response_body=_preview(body), error=redactor.text(error) if error else None,
+        response_body=preview(body), error=redactor.text(error) if error else None,
         duration_s=duration_s, curl=curl_line(sent, note=note))
 
 
-# Headers curl works out for itself, or that only describe the SDK sending them.
-_CURL_SKIP: Final = ("content-length", "host", "accept-encoding", "connection", "authorization",
-                     "user-agent")
-
-
 def curl_line(sent: SentRequest, note: str = "") -> str:
-    words = ["curl", "-sS", "-X", sent.method, shlex.quote(sent.url),
-             "-H", '"Authorization: Bearer $OPENAI_API_KEY"']
-    comments = [f"# {note}"] if note else []
-    for name, value in sent.headers.items():
-        lowered = name.lower()
-        if lowered in _CURL_SKIP or lowered.startswith("x-stainless") or (
-                sent.form is not None and lowered == "content-type"):
-            continue
-        words += ["-H", shlex.quote(f"{name}: {value}")]
+    """The request an SDK sent, as a curl command reading the key from the environment."""
+    form = None
     if sent.form is not None:
-        for form_field in sent.form:
-            if form_field.filename is None:
-                words += ["--form-string", shlex.quote(f"{form_field.name}=...")]
-                continue
-            comments.append(f"# the part: {form_field.size} bytes with md5 {form_field.md5}, "
-                            f"e.g. head -c {form_field.size} /dev/urandom > part.bin")
-            spec = f"{form_field.name}=@part.bin;filename={form_field.filename}"
-            if form_field.content_type:
-                spec += f";type={form_field.content_type}"
-            words += ["-F", shlex.quote(spec)]
-    elif sent.json_text:
-        if len(sent.json_text) <= _CURL_INLINE_LIMIT:
-            words += ["--data-binary", shlex.quote(sent.json_text)]
-        else:
-            comments.append("# body.json holds the request body (see the exchange)")
-            words += ["--data-binary", "@body.json"]
-    return "\n".join([*comments, " ".join(words)])
-
-
-def _preview(data: bytes, limit: int = PREVIEW_LIMIT) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"<binary: {len(data)} bytes, starting {data[:32].hex()}>"
-    return _truncate(text, limit)
-
-
-def _truncate(text: str, limit: int = PREVIEW_LIMIT) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}…[truncated: {len(text)} characters]"
+        files = [f for f in sent.form if f.filename is not None]
+        texts = {f.name or "": "..." for f in sent.form if f.filename is None}
+        if files:
+            part = files[0]
+            form = CurlForm(part.name or "", part.size, part.filename or "part.bin",
+                            part.content_type or "application/octet-stream", texts, part.md5)
+    body = sent.json_text.encode() if sent.json_text and form is None else None
+    return curl_command(sent.method, sent.url, sent.headers, Redactor(), key_auth=True,
+                        body=body, form=form, note=note)
 
 
 def recorded_url(url: str, redactor: Redactor) -> str:

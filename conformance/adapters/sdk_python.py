@@ -48,7 +48,8 @@ from conformance.adapters.request_checks import (
     render_exchange,
 )
 from conformance.checks import Answer, Checker
-from conformance.client import Redactor, TargetClient
+from conformance.client import TargetClient
+from conformance.evidence import Redactor
 from conformance.recorder import ConformanceFailure
 from conformance.results import Exchange, Finding
 from strategies.payloads import BLOCK_SIZE, Payload

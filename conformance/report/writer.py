@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from conformance.client import Redactor
+from conformance.evidence import Redactor
 from conformance.report.html import render_html
 from conformance.report.json_report import dump_json
 from conformance.report.junit import render_junit

@@ -20,7 +20,7 @@ from conformance.adapters.request_checks import (
     json_mismatches,
     render_exchange,
 )
-from conformance.client import Redactor
+from conformance.evidence import Redactor
 
 BASE = "http://127.0.0.1:8000/v1"
 CREATE = {"filename": "a.txt", "purpose": "assistants", "bytes": 3, "mime_type": "text/plain"}
@@ -188,5 +188,5 @@ def test_a_part_record_shows_the_form_not_the_bytes() -> None:
     exchange = render_exchange(sent, status=200, response_headers={}, response_body=b"{}",
                                error=None, duration_s=0.0, redactor=Redactor(API_KEY))
     assert exchange.request_body == f"<multipart/form-data: data=part.bin, {len(PART)} bytes>"
-    assert "-F 'data=@part.bin;filename=part.bin" in exchange.curl
+    assert "-F data=@part.bin" in exchange.curl and "head -c 3000" in exchange.curl
     assert "abcabc" not in exchange.curl

@@ -8,7 +8,8 @@ import json
 import httpx
 import pytest
 
-from conformance.client import Redactor, TargetClient, TargetUnreachable, redact_url
+from conformance.client import TargetClient, TargetUnreachable
+from conformance.evidence import Redactor, redact_url
 
 KEY = "sk-proj-SECRET-redaction-0123456789abcdef"
 
