@@ -129,8 +129,8 @@ def test_binary_previews_are_summarised() -> None:
 
 
 def test_an_oversized_answer_is_a_recorded_failure() -> None:
-    with client_for(lambda r: httpx.Response(200, content=b"[" * 5000)) as client:
-        client._max_answer_bytes = 1000
+    with client_for(lambda r: httpx.Response(200, content=b"[" * 5000),
+                    max_answer_bytes=1000) as client:
         answer = client.request("GET", "/uploads")
     assert answer.status is None and "larger than 1000 bytes" in (answer.error or "")
 

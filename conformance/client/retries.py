@@ -1,0 +1,89 @@
+"""When an attempt may be sent again, and how long to wait first.
+
+Retried: an answer that asks for it (429, 503), waiting what its `retry-after-ms` or
+`Retry-After` says (capped), else an exponential back-off with jitter; a connection that
+never carried the request; a broken connection, for an idempotent request only. A body that
+cannot be produced again is never retried.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import random
+import time
+from dataclasses import dataclass
+from typing import Final
+
+import httpx
+
+from conformance.client.wire import Attempt, PreparedRequest
+
+__all__ = ["RetryPolicy", "http_date"]
+
+_RETRY_STATUSES: Final = frozenset({429, 503})
+# The request never reached the target: always safe to send again.
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Back-off of `base * 2**attempt` seconds (capped, with jitter); Retry-After capped."""
+
+    backoff_base: float = 0.25
+    backoff_cap: float = 8.0
+    retry_after_cap: float = 30.0
+
+    def delay(self, request: PreparedRequest, attempt: Attempt, retries: int) -> float | None:
+        """Seconds to wait before sending again after `retries` retries; None: do not."""
+        if retries >= request.max_retries:
+            return None
+        backoff = min(self.backoff_cap, self.backoff_base * 2 ** retries) \
+            * (0.5 + random.random() / 2)
+        if attempt.response is not None:
+            if attempt.response.status_code not in _RETRY_STATUSES or not request.retryable:
+                return None
+            asked = _retry_after(attempt.response.headers)
+            return backoff if asked is None else min(asked, self.retry_after_cap)
+        failure = attempt.failure
+        if isinstance(failure, _NOT_SENT) and request.retryable:
+            return backoff
+        # Sent, and the connection broke: only an idempotent request may go again. A timeout
+        # is not retried: a hanging target is a finding, and waiting again only delays it.
+        if isinstance(failure, httpx.NetworkError | httpx.RemoteProtocolError) \
+                and not isinstance(failure, httpx.TimeoutException) \
+                and request.idempotent and request.retryable:
+            return backoff
+        return None
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """The wait an answer asks for (retry-after-ms, then Retry-After), in seconds."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    when = http_date(value)
+    return None if when is None else max(0.0, when - time.time())
+
+
+def http_date(value: str | None) -> float | None:
+    """An HTTP date (RFC 9110) as unix seconds; None if absent or malformed."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, by the RFC
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.timestamp()

@@ -1,0 +1,319 @@
+"""`TargetClient`: every HTTP request the suite sends to a target, and its record.
+
+It builds each request (JSON, raw or streamed bodies, a multipart part, auth), sends it
+through the `Wire`, retries what `RetryPolicy` allows, and keeps the recent exchanges, each
+with the API key redacted and a curl line that reproduces it.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from conformance.client.answer import MISSING, Answer, ContentStream
+from conformance.client.controls import TestControls
+from conformance.client.multipart import MultipartForm
+from conformance.client.retries import RetryPolicy
+from conformance.client.wire import Attempt, PreparedRequest, Wire
+from conformance.evidence import REDACTED, Redactor, curl_command, preview, redact_url, truncate
+from conformance.results import Exchange
+
+__all__ = ["MAX_ANSWER_BYTES", "Chunks", "TargetClient", "TargetUnreachable"]
+
+MAX_ANSWER_BYTES: Final = 16 * 1024 * 1024  # an answer to request() larger than this is broken
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# No target answers at all: the run cannot be done.
+_UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
+_LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+Chunks = Iterable[bytes] | Callable[[], Iterable[bytes]]
+Body = Callable[[], bytes | Iterable[bytes]]
+
+
+class TargetUnreachable(Exception):
+    """The target does not answer at all (refused, unknown host, timeout)."""
+
+
+class TargetClient:
+    """Sends requests to one target and records every exchange, the key redacted."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
+        retry_after_cap: float = 30.0,
+        history: int = 200,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the base URL must look like http(s)://host[:port][/path], got "
+                             + repr(redact_url(base_url, Redactor(api_key))))
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max(0, max_retries)
+        self._api_key = api_key
+        self._redactor = Redactor(api_key)
+        self._retries = RetryPolicy(backoff_base, backoff_cap, retry_after_cap)
+        self._sleep = sleep
+        self._log: deque[Exchange] = deque(maxlen=history)
+        self._controls = TestControls(self)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,  # a redirect is an answer to check, not to follow
+            trust_env=parts.hostname not in _LOOPBACK,  # no proxy between us and a local target
+            headers={"User-Agent": "uploads-conformance"},
+        )
+        self._wire = Wire(self._http, self._redactor, timeout=timeout,
+                          max_answer_bytes=max_answer_bytes)
+
+    # -- lifecycle --
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TargetClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TargetClient({self.display_url!r}, api_key={REDACTED})"
+
+    @property
+    def display_url(self) -> str:
+        """The base URL as it may be shown and written (no credentials)."""
+        return redact_url(self.base_url, self._redactor)
+
+    def redact(self, text: str) -> str:
+        """The text with the API key scrubbed out (for messages built from answers)."""
+        return self._redactor.text(text)
+
+    # -- requests --
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = MISSING,
+        content: bytes | Chunks | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool | str = True,
+        expect_json: bool = True,
+        idempotent: bool | None = None,
+    ) -> Answer:
+        """Send one request and return its answer; transport failures come back recorded.
+
+        `json` is serialised (any JSON-able value, `None` sends `null`); `content` is sent
+        as is: bytes, a zero-argument callable producing the chunks (retryable), or a
+        one-shot iterable of chunks (never retried). `auth`: True sends the client's key,
+        False none, a string that key instead. `expect_json=False` accepts any body;
+        `idempotent` says whether a request whose connection broke may be sent again
+        (default: by method).
+        """
+        method = method.upper()
+        sent: dict[str, str] = {}
+        body: Body | None = None
+        retryable = True
+        if json is not MISSING:
+            if content is not None:
+                raise TypeError("give json or content, not both")
+            data = jsonlib.dumps(json).encode()
+            sent["Content-Type"] = "application/json"
+            body = _constant(data)
+        elif isinstance(content, bytes | bytearray | memoryview):
+            data = bytes(content)
+            body = _constant(data)
+        elif callable(content):
+            data = None
+            body = content
+        elif content is not None:
+            data = None
+            body = _once(content)
+            retryable = False
+        else:
+            data = None
+        _merge_headers(sent, headers)
+        if data is not None:
+            shown = preview(self._redactor.data(data))
+        else:
+            shown = "" if body is None else "<streamed body>"
+        curl = self._curl(method, self._url(path), sent, auth, data=data,
+                          streamed=body is not None and data is None)
+        prepared = self._prepare(method, path, sent, auth, body, retryable, shown, curl,
+                                 idempotent)
+        return self._answer(self._send(prepared), expect_json=expect_json)
+
+    def add_part(
+        self,
+        upload_id: str,
+        chunks: bytes | Chunks,
+        size: int,
+        *,
+        field_name: str = "data",
+        filename: str = "part.bin",
+        content_type: str = "application/octet-stream",
+        extra_fields: dict[str, str] | None = None,
+        auth: bool | str = True,
+    ) -> Answer:
+        """POST /uploads/{upload_id}/parts as a streamed multipart/form-data body.
+
+        `chunks` yields exactly `size` bytes; give a zero-argument callable producing them
+        for the request to be retryable. The part is never held in memory whole.
+        """
+        form = MultipartForm(field_name, filename, content_type, extra_fields or {}, size)
+        if isinstance(chunks, bytes | bytearray | memoryview):
+            chunks = _constant_iter(bytes(chunks))
+        retryable = callable(chunks)
+        source = chunks if callable(chunks) else _once(chunks)
+        path = f"/uploads/{quote(upload_id, safe='')}/parts"
+        sent = {"Content-Type": form.content_type, "Content-Length": str(form.length)}
+        extras = "".join(f", {k}={v}" for k, v in form.extra_fields.items())
+        shown = truncate(self._redactor.text(
+            f"<multipart/form-data: {field_name}={filename}, {size} bytes{extras}>"))
+        curl = self._curl("POST", self._url(path), sent, auth, form=form)
+        prepared = self._prepare("POST", path, sent, auth, form.body(source), retryable, shown,
+                                 curl, False)
+        return self._answer(self._send(prepared), expect_json=True)
+
+    @contextmanager
+    def stream_get(self, path: str, *, auth: bool | str = True,
+                   chunk_size: int = 1 << 20) -> Iterator[ContentStream]:
+        """GET a (possibly large) body and iterate it in chunks, recorded on close.
+
+            with client.stream_get(f"/files/{file_id}/content") as stream:
+                for chunk in stream: ...
+        """
+        curl = self._curl("GET", self._url(path), {}, auth)
+        prepared = self._prepare("GET", path, {}, auth, None, True, "", curl, True)
+        stream = ContentStream(self._wire, self._send(prepared), chunk_size)
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+    def record_exchange(self, exchange: Exchange) -> None:
+        """Adds an exchange made outside this client (an SDK's) to the recent log."""
+        self._log.append(exchange)
+
+    def recent(self, n: int | None = None) -> list[Exchange]:
+        """The last n exchanges (all kept ones without n), oldest first."""
+        log = list(self._log)
+        return log if n is None else log[-n:] if n > 0 else []
+
+    # -- reachability and test controls --
+
+    def check_reachable(self) -> Answer:
+        """Any HTTP answer to GET /uploads; TargetUnreachable if none arrives."""
+        prepared = self._prepare("GET", "/uploads", {}, False, None, True, "",
+                                 self._curl("GET", self._url("/uploads"), {}, False), True)
+        prepared.max_retries = min(1, self.max_retries)
+        attempt = self._send(prepared)
+        if isinstance(attempt.failure, _UNREACHABLE):
+            raise TargetUnreachable(f"target {self.display_url} is unreachable: "
+                                    f"{attempt.exchange.error}")
+        return self._answer(attempt, expect_json=False)
+
+    def controls_available(self) -> bool:
+        """Whether the target offers the test controls (see `controls.py`), looked up once."""
+        return self._controls.url() is not None
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the target's clock forward; returns the target's new time (unix seconds)."""
+        return self._controls.advance_clock(seconds)
+
+    def target_now(self) -> float | None:
+        """The target's current time: its test clock, else its Date header, else None."""
+        return self._controls.target_now()
+
+    # -- internals --
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def _prepare(self, method: str, path: str, sent: dict[str, str], auth: bool | str,
+                 body: Body | None, retryable: bool, shown: str, curl: str,
+                 idempotent: bool | None) -> PreparedRequest:
+        """The request with its auth header added: the real one sent, a redacted one shown."""
+        headers = dict(sent)
+        recorded = {k: self._redactor.text(v) for k, v in sent.items()}
+        if not any(k.lower() == "authorization" for k in sent):
+            if auth is True and self._api_key is not None:
+                headers["Authorization"] = f"Bearer {self._api_key}"
+                recorded["Authorization"] = f"Bearer {REDACTED}"
+            elif isinstance(auth, str):  # a deliberately wrong key: shown, but never ours
+                headers["Authorization"] = f"Bearer {auth}"
+                recorded["Authorization"] = self._redactor.text(headers["Authorization"])
+        return PreparedRequest(method, self._url(path), headers, recorded, body, retryable,
+                               shown, curl,
+                               method in _IDEMPOTENT if idempotent is None else idempotent,
+                               self.max_retries)
+
+    def _send(self, prepared: PreparedRequest) -> Attempt:
+        """Send with retries; the last attempt's answer comes back with its body unread."""
+        retries = 0
+        while True:
+            attempt = self._wire.send(prepared)
+            self._log.append(attempt.exchange)
+            delay = self._retries.delay(prepared, attempt, retries)
+            if delay is None:
+                attempt.attempts = retries + 1
+                return attempt
+            self._wire.finish(attempt, expect_json=False)
+            self._sleep(delay)
+            retries += 1
+
+    def _answer(self, attempt: Attempt, *, expect_json: bool) -> Answer:
+        content, parsed, json_error = self._wire.finish(attempt, expect_json=expect_json)
+        return Answer(attempt.exchange, attempt.exchange.status, parsed, json_error,
+                      attempt.headers, content, attempt.attempts)
+
+    def _curl(self, method: str, url: str, sent: dict[str, str], auth: bool | str, *,
+              data: bytes | None = None, streamed: bool = False,
+              form: MultipartForm | None = None) -> str:
+        headers = dict(sent)
+        if isinstance(auth, str):
+            headers = {"Authorization": f"Bearer {auth}", **headers}
+        return curl_command(method, url, headers, self._redactor,
+                            key_auth=auth is True and self._api_key is not None,
+                            body=data, streamed=streamed,
+                            form=None if form is None else form.curl_form())
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def _constant_iter(data: bytes) -> Callable[[], Iterable[bytes]]:
+    return lambda: (data,)
+
+
+def _once(chunks: Iterable[bytes]) -> Callable[[], Iterable[bytes]]:
+    return lambda: chunks
+
+
+def _merge_headers(sent: dict[str, str], extra: dict[str, str] | None) -> None:
+    """Add the caller's headers; one of theirs replaces ours whatever its case."""
+    for name, value in (extra or {}).items():
+        for ours in [k for k in sent if k.lower() == name.lower()]:
+            del sent[ours]
+        sent[name] = value
