@@ -4,6 +4,8 @@
     routes: UploadRoutes (+ ClockControls when test controls are on)
     UploadRoutes -> UploadService -> FileStore (completed files)
                  -> Storage (spool files), OffsetClock (time)
+    Rules (mutants.rules_for(config.mutant)): one object, handed to every piece that makes
+    a decision a mutant may change
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .clock import OffsetClock, SystemClock
 from .config import EmulatorConfig
 from .errors import EXCEPTION_HANDLERS, CatchServerErrors
 from .files import FileStore
+from .mutants import rules_for
 from .routes import UploadRoutes
 from .storage import Storage
 from .test_controls import ClockControls
@@ -30,11 +33,12 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     clock = OffsetClock(config.clock or SystemClock())
     storage = Storage(config.data_dir)
     files = FileStore(clock, storage)
-    service = UploadService(config, clock, storage, files)
+    rules = rules_for(config.mutant)  # the clean rules, or one mutant's
+    service = UploadService(rules, clock, storage, files)
 
-    routes = UploadRoutes(service, files, config).routes()
+    routes = UploadRoutes(service, files, rules).routes()
     if config.test_controls:
-        routes += ClockControls(clock, config).routes()
+        routes += ClockControls(clock, rules).routes()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -43,7 +47,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(CatchServerErrors), Middleware(BearerAuth, config=config)],
+        middleware=[Middleware(CatchServerErrors),
+                    Middleware(BearerAuth, config=config, rules=rules)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
@@ -51,6 +56,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     app.router.redirect_slashes = False
     # For tests and benchmarks that look inside a running emulator.
     app.state.config = config
+    app.state.rules = rules
     app.state.clock = clock
     app.state.storage = storage
     app.state.service = service

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import EmulatorConfig
 from .errors import ApiError, error_response
+from .rules import Rules
 
 
 class BearerAuth:
     """ASGI middleware checking the Bearer key before any routing (unknown routes too)."""
 
-    def __init__(self, app: ASGIApp, config: EmulatorConfig) -> None:
+    def __init__(self, app: ASGIApp, config: EmulatorConfig, rules: Rules) -> None:
         self.app = app
         self._config = config
+        self._rules = rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._config.api_key is not None:
@@ -32,9 +32,7 @@ class BearerAuth:
         if scheme.lower() != "bearer" or not key:
             return ApiError(401, "You didn't provide an API key. Send it as "
                                  "'Authorization: Bearer YOUR_KEY'.", code="missing_api_key")
-        if self._config.has_fault("auth-not-enforced"):
-            return None  # any key will do
         assert self._config.api_key is not None
-        if not hmac.compare_digest(key.encode(), self._config.api_key.encode()):
+        if not self._rules.key_matches(key, self._config.api_key):
             return ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
         return None

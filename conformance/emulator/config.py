@@ -34,10 +34,3 @@ class EmulatorConfig:
             raise ValueError(f"unknown mutant {self.mutant!r}; known mutants: {names}")
         if self.data_dir is not None and not isinstance(self.data_dir, Path):
             object.__setattr__(self, "data_dir", Path(self.data_dir))
-
-    def has_fault(self, name: str) -> bool:
-        """True when the mutant `name` is switched on."""
-        # A typo at a fault site would silently disable a mutant; refuse it loudly instead.
-        if name not in MUTANTS:
-            raise ValueError(f"no mutant is named {name!r}")
-        return self.mutant == name

@@ -2,8 +2,7 @@
 
 Every error answer - a broken rule, an unknown route, a wrong method, a body too large, an
 unexpected exception - is `{"error": {"message", "type", "param", "code"}}` sent as
-application/json. The one deliberate exception is `BareNotFound`, the refusal of the
-`error-envelope-missing` mutant.
+application/json. The one deliberate exception is `RawAnswer`, which only a mutant raises.
 """
 
 from __future__ import annotations
@@ -57,8 +56,13 @@ def too_large(message: str, *, param: str | None = None, code: str) -> ApiError:
     return ApiError(413, message, param=param, code=code)
 
 
-class BareNotFound(Exception):
-    """A framework-style 404 without the envelope (the `error-envelope-missing` mutant)."""
+class RawAnswer(Exception):
+    """An error answered with `body` as it is, without the envelope (only a mutant's)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
 
 
 def error_response(error: ApiError) -> JSONResponse:
@@ -92,14 +96,15 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(error)
 
 
-async def on_bare_not_found(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"detail": "Not Found"}, status_code=404)
+async def on_raw_answer(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RawAnswer)
+    return JSONResponse(exc.body, status_code=exc.status)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: on_api_error,
     HTTPException: on_http_exception,
-    BareNotFound: on_bare_not_found,
+    RawAnswer: on_raw_answer,
 }
 
 

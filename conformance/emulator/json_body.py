@@ -12,28 +12,28 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from .config import EmulatorConfig
 from .errors import ApiError, bad_request, too_large
 from .limits import JSON_BODY_MAX_BYTES
+from .rules import Rules
 
 
-async def read_json_object(request: Request, config: EmulatorConfig) -> dict[str, Any]:
+async def read_json_object(request: Request, rules: Rules) -> dict[str, Any]:
     """The request's body, which must be a JSON object."""
     body = await _read_bounded(request)
     if not body:
         raise bad_request("The request body must be a JSON object; it is empty.",
                           code="missing_body")
     _require_json_content_type(request)
-    return _decode_object(body, config)
+    return _decode_object(body, rules)
 
 
-async def read_empty_or_json_object(request: Request, config: EmulatorConfig) -> dict[str, Any]:
+async def read_empty_or_json_object(request: Request, rules: Rules) -> dict[str, Any]:
     """For operations without a body: nothing, or a JSON object (checked by the caller)."""
     body = await _read_bounded(request)
     if not body:
         return {}
     _require_json_content_type(request)
-    return _decode_object(body, config)
+    return _decode_object(body, rules)
 
 
 async def _read_bounded(request: Request) -> bytes:
@@ -69,14 +69,13 @@ def _require_json_content_type(request: Request) -> None:
         )
 
 
-def _decode_object(body: bytes, config: EmulatorConfig) -> dict[str, Any]:
+def _decode_object(body: bytes, rules: Rules) -> dict[str, Any]:
     try:
         value = json.loads(body.decode("utf-8"), object_pairs_hook=_no_duplicate_keys,
                            parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError too
-        if config.has_fault("server-error-on-bad-json"):
-            raise  # the faulty server lets the parser's exception escape: a 500
-        raise bad_request(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+        refusal = bad_request(f"The body is not valid JSON: {exc}", code="invalid_json")
+        raise rules.bad_json(exc, refusal) from None
     if not isinstance(value, dict):
         raise bad_request("The body must be a JSON object.", code="invalid_json")
     return value

@@ -1,13 +1,6 @@
-"""The numbers of the API: size limits, lifetimes, and the request-size limits of the emulator.
-
-The functions here are the single place where the limit mutants live.
-"""
+"""The numbers of the API: size limits, lifetimes, and the request-size limits of the emulator."""
 
 from __future__ import annotations
-
-import math
-
-from .config import EmulatorConfig
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -27,27 +20,3 @@ JSON_BODY_MAX_BYTES = 1 * MIB
 # ...and a part request may carry this much multipart framing around its data.
 PART_FRAMING_MAX_BYTES = 1 * MIB
 
-
-def max_part_bytes(config: EmulatorConfig) -> float:
-    """The largest part accepted (math.inf when unbounded)."""
-    if config.has_fault("part-limit-missing"):
-        return math.inf
-    if config.has_fault("part-limit-off-by-one"):
-        return PART_MAX_BYTES - 1  # as if the check were `size >= limit`
-    return PART_MAX_BYTES
-
-
-def max_upload_bytes(config: EmulatorConfig) -> float:
-    """The largest declared upload size accepted (math.inf when unbounded)."""
-    if config.has_fault("upload-limit-missing"):
-        return math.inf
-    if config.has_fault("upload-limit-off-by-one"):
-        return UPLOAD_MAX_BYTES - 1
-    return UPLOAD_MAX_BYTES
-
-
-def upload_lifetime(config: EmulatorConfig) -> int:
-    """Seconds from an upload's creation to its expiry."""
-    if config.has_fault("expires-after-a-day"):
-        return 86_400  # the S3-backed default: a day instead of an hour
-    return UPLOAD_LIFETIME_SECONDS

@@ -1,41 +1,309 @@
 """The emulator's mutants: named, realistic faults, one per name, that the suite must catch.
 
-A mutant is switched on with `EmulatorConfig(mutant="name")`. Each fault lives at one place
-in the emulator, where the code asks `config.has_fault("name")`; grep for the name to find it.
+Each mutant is a subclass of the clean `Rules` that overrides the one decision it gets
+wrong; its name, its description and its fault are here and nowhere else. `MUTANT_RULES`
+lists them, `MUTANTS` maps each name to its description, and `rules_for` gives the rules an
+emulator runs with (`EmulatorConfig(mutant=NAME)`).
 """
 
 from __future__ import annotations
 
-MUTANTS: dict[str, str] = {
-    "part-limit-off-by-one": "refuses a part of exactly 64 MiB (the limit check is off by one)",
-    "part-limit-missing": "accepts parts larger than 64 MiB",
-    "upload-limit-off-by-one": "refuses a declared size of exactly 8 GiB",
-    "upload-limit-missing": "accepts a declared size larger than 8 GiB",
-    "byte-count-unchecked": "completes whatever the listed parts add up to",
-    "byte-count-skips-last-part": "sums part_ids[:-1] when checking the byte count (off by one)",
-    "order-ignored": "assembles parts in the order they were added, not the part_ids order",
-    "md5-unchecked": "accepts any md5 at completion",
-    "part-after-complete": "accepts parts on a completed upload",
-    "part-after-cancel": "accepts parts on a cancelled upload",
-    "complete-twice": "completing a completed upload succeeds again",
-    "complete-after-cancel": "completing a cancelled upload succeeds",
-    "cancel-after-complete": "cancelling a completed upload succeeds",
-    "status-not-updated": "cancel answers with the status still pending",
-    "foreign-part-accepted": "part IDs of another upload are accepted at completion",
-    "unknown-part-ignored": "unknown part IDs are silently skipped at completion",
-    "lost-update": "parallel part additions read-modify-write the part list around an await, "
-    "losing parts",
-    "upload-id-collision": "upload IDs derive from the creation second; a second upload in "
-    "the same second overwrites the first",
-    "expires-after-a-day": "expires_at is created_at + 86400 and expiry is enforced after a day",
-    "expiry-not-enforced": "expired uploads still accept parts, completion and cancel",
-    "file-missing": "a completed upload answers with file null",
-    "file-bytes-wrong": "the nested file's bytes is the size of the first part",
-    "error-envelope-missing": 'refusals for unknown uploads are answered {"detail": "Not Found"}',
-    "server-error-on-bad-json": "a malformed JSON body raises, answered 500",
-    "auth-not-enforced": "any bearer key is accepted; only its presence is checked",
-    "unknown-create-fields-ignored": "unknown fields in a create request are ignored, not "
-    "refused",
-    "filename-truncated": "an upload's filename is answered cut to 64 characters (a narrow "
-    "column)",
-}
+import dataclasses
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+import anyio
+
+from .errors import ApiError, RawAnswer
+from .ids import UPLOAD_PREFIX
+from .limits import PART_MAX_BYTES, UPLOAD_MAX_BYTES
+from .records import PartRecord, UploadRecord
+from .rules import Rules
+
+# How long `lost-update`'s read-modify-write waits between reading and writing.
+LOST_UPDATE_WINDOW_SECONDS = 0.05
+
+
+class Mutant(Rules):
+    """The rules with one fault: `name` and `description` say which."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+
+# --- limits -------------------------------------------------------------------------------
+class PartLimitOffByOne(Mutant):
+    name = "part-limit-off-by-one"
+    description = "refuses a part of exactly 64 MiB (the limit check is off by one)"
+
+    def max_part_bytes(self) -> float:
+        return PART_MAX_BYTES - 1  # as if the check were `size >= limit`
+
+
+class PartLimitMissing(Mutant):
+    name = "part-limit-missing"
+    description = "accepts parts larger than 64 MiB"
+
+    def max_part_bytes(self) -> float:
+        return math.inf
+
+
+class UploadLimitOffByOne(Mutant):
+    name = "upload-limit-off-by-one"
+    description = "refuses a declared size of exactly 8 GiB"
+
+    def max_upload_bytes(self) -> float:
+        return UPLOAD_MAX_BYTES - 1
+
+
+class UploadLimitMissing(Mutant):
+    name = "upload-limit-missing"
+    description = "accepts a declared size larger than 8 GiB"
+
+    def max_upload_bytes(self) -> float:
+        return math.inf
+
+
+class AcceptsNegativeBytes(Mutant):
+    name = "accepts-negative-bytes"
+    description = "create accepts a negative declared size (an unsigned check left out)"
+
+    def min_upload_bytes(self) -> float:
+        return -math.inf
+
+
+# --- completion ---------------------------------------------------------------------------
+class ByteCountUnchecked(Mutant):
+    name = "byte-count-unchecked"
+    description = "completes whatever the listed parts add up to"
+
+    def byte_count_matches(self, upload: UploadRecord, listed: list[PartRecord]) -> bool:
+        return True
+
+
+class ByteCountSkipsLastPart(Mutant):
+    name = "byte-count-skips-last-part"
+    description = "sums part_ids[:-1] when checking the byte count (off by one)"
+
+    def byte_count_matches(self, upload: UploadRecord, listed: list[PartRecord]) -> bool:
+        return super().byte_count_matches(upload, listed[:-1])
+
+
+class OrderIgnored(Mutant):
+    name = "order-ignored"
+    description = "assembles parts in the order they were added, not the part_ids order"
+
+    def byte_order(self, upload: UploadRecord, listed: list[PartRecord]) -> list[PartRecord]:
+        # Like an S3 multipart backend: parts are concatenated as they were added.
+        added = {part_id: index for index, part_id in enumerate(upload.parts)}
+        return sorted(listed, key=lambda part: added.get(part.id, len(added)))
+
+
+class Md5Unchecked(Mutant):
+    name = "md5-unchecked"
+    description = "accepts any md5 at completion"
+
+    def md5_matches(self, actual: str, expected: str) -> bool:
+        return True
+
+
+class ForeignPartAccepted(Mutant):
+    name = "foreign-part-accepted"
+    description = "part IDs of another upload are accepted at completion"
+
+    def accepts_foreign_parts(self) -> bool:
+        return True
+
+
+class UnknownPartIgnored(Mutant):
+    name = "unknown-part-ignored"
+    description = "unknown part IDs are silently skipped at completion"
+
+    def skips_unknown_parts(self) -> bool:
+        return True
+
+
+# --- the lifecycle ------------------------------------------------------------------------
+class PartAfterComplete(Mutant):
+    name = "part-after-complete"
+    description = "accepts parts on a completed upload"
+
+    def part_budget(self, upload: UploadRecord, status: str) -> float | None:
+        if status == "completed":
+            return math.inf  # the state guard is missing, and so is the byte budget
+        return super().part_budget(upload, status)
+
+
+class PartAfterCancel(Mutant):
+    name = "part-after-cancel"
+    description = "accepts parts on a cancelled upload"
+
+    def part_budget(self, upload: UploadRecord, status: str) -> float | None:
+        if status == "cancelled":
+            return math.inf
+        return super().part_budget(upload, status)
+
+
+class CompleteTwice(Mutant):
+    name = "complete-twice"
+    description = "completing a completed upload succeeds again"
+
+    def replays_completion(self, upload: UploadRecord) -> bool:
+        return upload.status == "completed"  # "idempotent": the old completion again
+
+
+class CompleteAfterCancel(Mutant):
+    name = "complete-after-cancel"
+    description = "completing a cancelled upload succeeds"
+
+    def completable(self, status: str) -> bool:
+        return status in ("pending", "cancelled")
+
+
+class CancelAfterComplete(Mutant):
+    name = "cancel-after-complete"
+    description = "cancelling a completed upload succeeds"
+
+    def cancellable(self, status: str) -> bool:
+        return status in ("pending", "completed")
+
+
+class StatusNotUpdated(Mutant):
+    name = "status-not-updated"
+    description = "cancel answers with the status still pending"
+
+    def cancel_answer(self, upload: UploadRecord) -> UploadRecord:
+        return dataclasses.replace(upload)  # a copy read before the update
+
+
+class LostUpdate(Mutant):
+    name = "lost-update"
+    description = ("parallel part additions read-modify-write the part list around an await, "
+                   "losing parts")
+
+    async def record_part(self, upload: UploadRecord,
+                          admit: Callable[[], Awaitable[PartRecord]]) -> PartRecord:
+        # Without the upload's lock, the part list is read, then written back after an await
+        # (a slow metadata store): parallel parts overwrite each other's writes.
+        record = await admit()
+        seen_parts, seen_received = dict(upload.parts), upload.received
+        await anyio.sleep(LOST_UPDATE_WINDOW_SECONDS)
+        upload.parts = {**seen_parts, record.id: record}
+        upload.received = seen_received + record.size
+        return record
+
+
+class UploadIdCollision(Mutant):
+    name = "upload-id-collision"
+    description = ("upload IDs derive from the creation second; a second upload in the same "
+                   "second overwrites the first")
+
+    def new_upload_id(self, created_at: int, fresh_id: Callable[[], str]) -> str:
+        return f"{UPLOAD_PREFIX}{created_at:024d}"  # "unique enough": one per second
+
+
+class ExpiresAfterADay(Mutant):
+    name = "expires-after-a-day"
+    description = "expires_at is created_at + 86400 and expiry is enforced after a day"
+
+    def upload_lifetime(self) -> int:
+        return 86_400  # the S3-backed default: a day instead of an hour
+
+
+class ExpiryNotEnforced(Mutant):
+    name = "expiry-not-enforced"
+    description = "expired uploads still accept parts, completion and cancel"
+
+    def is_due(self, upload: UploadRecord, now: float) -> bool:
+        return False
+
+
+# --- answers ------------------------------------------------------------------------------
+class FileMissing(Mutant):
+    name = "file-missing"
+    description = "a completed upload answers with file null"
+
+    def upload_answer(self, view: dict[str, Any]) -> dict[str, Any]:
+        return {**view, "file": None}
+
+
+class FileBytesWrong(Mutant):
+    name = "file-bytes-wrong"
+    description = "the nested file's bytes is the size of the first part"
+
+    def file_bytes(self, upload: UploadRecord, pieces: list[PartRecord]) -> int:
+        return pieces[0].size if pieces else 0
+
+
+class FilenameTruncated(Mutant):
+    name = "filename-truncated"
+    description = "an upload's filename is answered cut to 64 characters (a narrow column)"
+
+    def upload_answer(self, view: dict[str, Any]) -> dict[str, Any]:
+        return {**view, "filename": view["filename"][:64]}
+
+
+class UploadWithoutObject(Mutant):
+    name = "upload-without-object"
+    description = "Upload answers lack the object field"
+
+    def upload_answer(self, view: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in view.items() if key != "object"}
+
+
+class ErrorEnvelopeMissing(Mutant):
+    name = "error-envelope-missing"
+    description = 'refusals for unknown uploads are answered {"detail": "Not Found"}'
+
+    def unknown_upload(self, refusal: ApiError) -> Exception:
+        return RawAnswer(404, {"detail": "Not Found"})  # a framework's default 404
+
+
+class ServerErrorOnBadJson(Mutant):
+    name = "server-error-on-bad-json"
+    description = "a malformed JSON body raises, answered 500"
+
+    def bad_json(self, parse_error: Exception, refusal: ApiError) -> Exception:
+        return parse_error  # the parser's exception escapes: a 500
+
+
+class AuthNotEnforced(Mutant):
+    name = "auth-not-enforced"
+    description = "any bearer key is accepted; only its presence is checked"
+
+    def key_matches(self, presented: str, expected: str) -> bool:
+        return True
+
+
+class UnknownCreateFieldsIgnored(Mutant):
+    name = "unknown-create-fields-ignored"
+    description = "unknown fields in a create request are ignored, not refused"
+
+    def refuses_unknown_create_fields(self) -> bool:
+        return False
+
+
+MUTANT_RULES: tuple[type[Mutant], ...] = (
+    PartLimitOffByOne, PartLimitMissing, UploadLimitOffByOne, UploadLimitMissing,
+    ByteCountUnchecked, ByteCountSkipsLastPart, OrderIgnored, Md5Unchecked,
+    PartAfterComplete, PartAfterCancel, CompleteTwice, CompleteAfterCancel,
+    CancelAfterComplete, StatusNotUpdated, ForeignPartAccepted, UnknownPartIgnored,
+    LostUpdate, UploadIdCollision, ExpiresAfterADay, ExpiryNotEnforced,
+    FileMissing, FileBytesWrong, ErrorEnvelopeMissing, ServerErrorOnBadJson,
+    AuthNotEnforced, UnknownCreateFieldsIgnored, FilenameTruncated,
+    AcceptsNegativeBytes, UploadWithoutObject,
+)
+
+MUTANTS: dict[str, str] = {mutant.name: mutant.description for mutant in MUTANT_RULES}
+"""Each mutant's name and what its fault is, in the kill matrix's order."""
+
+_BY_NAME: dict[str, type[Mutant]] = {mutant.name: mutant for mutant in MUTANT_RULES}
+
+
+def rules_for(mutant: str | None) -> Rules:
+    """The rules an emulator runs with: the clean ones, or the named mutant's."""
+    if mutant is None:
+        return Rules()
+    return _BY_NAME[mutant]()
+

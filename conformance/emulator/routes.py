@@ -7,26 +7,28 @@ themselves live in `uploads` and `files`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from .config import EmulatorConfig
 from .errors import bad_request, error_response
 from .files import FileStore
 from .json_body import read_empty_or_json_object, read_json_object
 from .part_reader import receive_part
+from .records import UploadRecord
+from .rules import Rules
 from .uploads import UploadService
 from .validation import parse_complete, parse_create
 from .views import deleted_file_view, file_view, part_view, upload_view
 
 
 class UploadRoutes:
-    def __init__(self, service: UploadService, files: FileStore,
-                 config: EmulatorConfig) -> None:
+    def __init__(self, service: UploadService, files: FileStore, rules: Rules) -> None:
         self._service = service
         self._files = files
-        self._config = config
+        self._rules = rules
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -39,9 +41,9 @@ class UploadRoutes:
         ]
 
     async def create_upload(self, request: Request) -> Response:
-        body = await read_json_object(request, self._config)
-        upload = self._service.create(parse_create(body, self._config))
-        return JSONResponse(upload_view(upload, self._config))
+        body = await read_json_object(request, self._rules)
+        upload = self._service.create(parse_create(body, self._rules))
+        return self._upload_answer(upload)
 
     async def add_part(self, request: Request) -> Response:
         part = self._service.start_part(request.path_params["upload_id"])
@@ -56,32 +58,32 @@ class UploadRoutes:
         except BaseException:
             await self._service.abandon_part(part)
             raise
-        return JSONResponse(part_view(record))
+        return self._answer(part_view(record))
 
     async def complete_upload(self, request: Request) -> Response:
         upload_id = request.path_params["upload_id"]
         self._service.find(upload_id)  # an unknown upload is 404 whatever the body says
-        completion = parse_complete(await read_json_object(request, self._config))
+        completion = parse_complete(await read_json_object(request, self._rules))
         upload = await self._service.complete(upload_id, completion)
-        return JSONResponse(upload_view(upload, self._config))
+        return self._upload_answer(upload)
 
     async def cancel_upload(self, request: Request) -> Response:
         upload_id = request.path_params["upload_id"]
         self._service.find(upload_id)
-        body = await read_empty_or_json_object(request, self._config)
+        body = await read_empty_or_json_object(request, self._rules)
         if body:
             name = sorted(body)[0]
             raise bad_request(f"Unknown field: {name}; cancel takes no body.", param=name,
                               code="unknown_parameter")
         upload = await self._service.cancel(upload_id)
-        return JSONResponse(upload_view(upload, self._config))
+        return self._upload_answer(upload)
 
     async def file(self, request: Request) -> Response:
         file_id = request.path_params["file_id"]
         if request.method == "DELETE":
             await self._files.delete(file_id)
-            return JSONResponse(deleted_file_view(file_id))
-        return JSONResponse(file_view(await self._files.find(file_id)))
+            return self._answer(deleted_file_view(file_id))
+        return self._answer(file_view(await self._files.find(file_id)))
 
     async def file_content(self, request: Request) -> Response:
         file = await self._files.find(request.path_params["file_id"])
@@ -91,3 +93,9 @@ class UploadRoutes:
             return Response(media_type="application/octet-stream", headers=headers)
         return StreamingResponse(self._files.content(file),
                                  media_type="application/octet-stream", headers=headers)
+
+    def _upload_answer(self, upload: UploadRecord) -> Response:
+        return self._answer(self._rules.upload_answer(upload_view(upload)))
+
+    def _answer(self, view: dict[str, Any]) -> Response:
+        return JSONResponse(view)

@@ -17,17 +17,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .clock import OffsetClock
-from .config import EmulatorConfig
 from .json_body import read_json_object
+from .rules import Rules
 from .validation import parse_clock_advance
 
 CONTROLS_PATH = "/v1/_conformance"
 
 
 class ClockControls:
-    def __init__(self, clock: OffsetClock, config: EmulatorConfig) -> None:
+    def __init__(self, clock: OffsetClock, rules: Rules) -> None:
         self._clock = clock
-        self._config = config
+        self._rules = rules
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -39,7 +39,7 @@ class ClockControls:
         return self._answer(self._clock.now())
 
     async def advance(self, request: Request) -> Response:
-        seconds = parse_clock_advance(await read_json_object(request, self._config))
+        seconds = parse_clock_advance(await read_json_object(request, self._rules))
         return self._answer(self._clock.advance(seconds))
 
     @staticmethod

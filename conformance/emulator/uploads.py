@@ -17,24 +17,19 @@ Strict choices where the documentation is silent (each also in the README):
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Container
 
 import anyio
 
 from .clock import Clock
-from .config import EmulatorConfig
-from .errors import BareNotFound, bad_request, not_found
+from .errors import bad_request, not_found
 from .files import FileStore
 from .ids import FILE_PREFIX, PART_PREFIX, UPLOAD_PREFIX, new_id, quote_id
-from .limits import max_part_bytes, upload_lifetime
 from .part_reader import PartLimits
 from .records import FileRecord, PartRecord, UploadRecord
+from .rules import Rules
 from .storage import SpoolFile, Storage
 from .validation import CompleteUpload, CreateUpload
-
-# How long the `lost-update` mutant's read-modify-write waits between reading and writing.
-LOST_UPDATE_WINDOW_SECONDS = 0.05
 
 
 @dataclasses.dataclass(eq=False)
@@ -48,9 +43,8 @@ class PartInFlight:
 
 
 class UploadService:
-    def __init__(self, config: EmulatorConfig, clock: Clock, storage: Storage,
-                 files: FileStore) -> None:
-        self._config = config
+    def __init__(self, rules: Rules, clock: Clock, storage: Storage, files: FileStore) -> None:
+        self._rules = rules
         self._clock = clock
         self._storage = storage
         self._files = files
@@ -67,7 +61,7 @@ class UploadService:
             purpose=request.purpose,
             mime_type=request.mime_type,
             created_at=created_at,
-            expires_at=created_at + upload_lifetime(self._config),
+            expires_at=created_at + self._rules.upload_lifetime(),
             file_expires_after=request.file_expires_after,
         )
         self.uploads[upload.id] = upload
@@ -76,17 +70,16 @@ class UploadService:
     def find(self, upload_id: str) -> UploadRecord:
         upload = self.uploads.get(upload_id)
         if upload is None:
-            if self._config.has_fault("error-envelope-missing"):
-                raise BareNotFound()
-            raise not_found(f"No upload with ID {quote_id(upload_id)}.", param="upload_id",
-                            code="upload_not_found")
+            raise self._rules.unknown_upload(not_found(
+                f"No upload with ID {quote_id(upload_id)}.", param="upload_id",
+                code="upload_not_found"))
         return upload
 
     # --- add part -----------------------------------------------------------------------
     def start_part(self, upload_id: str) -> PartInFlight:
         """Admit a part to a pending upload before its bytes are read."""
         upload = self.find(upload_id)
-        limits = PartLimits(max_part=max_part_bytes(self._config),
+        limits = PartLimits(max_part=self._rules.max_part_bytes(),
                             budget=self._part_budget(upload))
         part_id = self._unused_id(PART_PREFIX, self.parts)
         return PartInFlight(upload, part_id, self._storage.spool(part_id), limits)
@@ -94,51 +87,30 @@ class UploadService:
     async def finish_part(self, part: PartInFlight) -> PartRecord:
         """Record a part whose bytes have all arrived, if its upload still takes it."""
         await part.spool.close()
-        if self._config.has_fault("lost-update"):
-            return await self._record_part_racily(part)
         upload = part.upload
-        async with upload.lock:
+
+        async def admit() -> PartRecord:
             await self._settle_expiry(upload)
             self._check_fits(upload, part.spool.size)  # the caller deletes a refused part
-            record = self._part_record(part)
-            upload.parts[record.id] = record
-            upload.received += record.size
-            self.parts[record.id] = record
-            return record
+            return PartRecord(id=part.part_id, upload_id=upload.id,
+                              created_at=int(self._clock.now()), size=part.spool.size,
+                              path=part.spool.path)
+
+        record = await self._rules.record_part(upload, admit)
+        self.parts[record.id] = record
+        return record
 
     async def abandon_part(self, part: PartInFlight) -> None:
         """Delete a refused or interrupted part's bytes; the upload is left as it was."""
         with anyio.CancelScope(shield=True):
             await part.spool.discard()
 
-    async def _record_part_racily(self, part: PartInFlight) -> PartRecord:
-        # The `lost-update` mutant: the part list is read, then written back after an await
-        # (a slow metadata store), without the upload's lock. Parallel parts overwrite each
-        # other's writes, and all but the last are lost.
-        upload = part.upload
-        self._check_fits(upload, part.spool.size)
-        record = self._part_record(part)
-        seen_parts, seen_received = dict(upload.parts), upload.received
-        await anyio.sleep(LOST_UPDATE_WINDOW_SECONDS)
-        upload.parts = {**seen_parts, record.id: record}
-        upload.received = seen_received + record.size
-        self.parts[record.id] = record
-        return record
-
-    def _part_record(self, part: PartInFlight) -> PartRecord:
-        return PartRecord(id=part.part_id, upload_id=part.upload.id,
-                          created_at=int(self._clock.now()), size=part.spool.size,
-                          path=part.spool.path)
-
     def _part_budget(self, upload: UploadRecord) -> float:
         """How many more bytes the upload accepts; refuses an upload that takes no parts."""
         status = self._status(upload)
-        if status == "pending":
-            return upload.bytes - upload.received
-        if status == "completed" and self._config.has_fault("part-after-complete"):
-            return math.inf  # the state guard is missing, and so is the byte budget
-        if status == "cancelled" and self._config.has_fault("part-after-cancel"):
-            return math.inf
+        budget = self._rules.part_budget(upload, status)
+        if budget is not None:
+            return budget
         raise bad_request(f"Upload {upload.id} is {status}; it accepts no more parts.",
                           code=f"upload_{status}")
 
@@ -154,12 +126,12 @@ class UploadService:
         upload = self.find(upload_id)
         async with upload.lock:
             await self._settle_expiry(upload)
-            if upload.status == "completed" and self._config.has_fault("complete-twice"):
-                return upload  # "idempotent": answers the old completion again
+            if self._rules.replays_completion(upload):
+                return upload
             self._check_completable(upload)
             pieces = self._listed_parts(upload, request.part_ids)
             self._check_byte_count(upload, pieces)
-            pieces = self._byte_order(upload, pieces)
+            pieces = self._rules.byte_order(upload, pieces)
             if request.md5 is not None:
                 await self._check_md5(pieces, request.md5)
             upload.file = self._new_file(upload, pieces)
@@ -169,9 +141,7 @@ class UploadService:
 
     def _check_completable(self, upload: UploadRecord) -> None:
         status = upload.status
-        if status == "pending":
-            return
-        if status == "cancelled" and self._config.has_fault("complete-after-cancel"):
+        if self._rules.completable(status):
             return
         raise bad_request(f"Upload {upload.id} is {status}; it cannot be completed.",
                           code=f"upload_{status}")
@@ -202,47 +172,34 @@ class UploadService:
         """A listed ID that is not one of the upload's parts: refused (None: skip it)."""
         other = self.parts.get(part_id)
         if other is None:
-            if self._config.has_fault("unknown-part-ignored"):
+            if self._rules.skips_unknown_parts():
                 return None
             raise bad_request(f"Unknown part ID {quote_id(part_id)}.", param="part_ids",
                               code="unknown_part")
-        if self._config.has_fault("foreign-part-accepted"):
+        if self._rules.accepts_foreign_parts():
             return other
         raise bad_request(f"Part {part_id} is not a part of this upload.", param="part_ids",
                           code="foreign_part")
 
     def _check_byte_count(self, upload: UploadRecord, pieces: list[PartRecord]) -> None:
-        if self._config.has_fault("byte-count-unchecked"):
-            return
-        counted = pieces[:-1] if self._config.has_fault("byte-count-skips-last-part") else pieces
-        total = sum(part.size for part in counted)
-        if total != upload.bytes:
+        if not self._rules.byte_count_matches(upload, pieces):
+            total = sum(part.size for part in pieces)
             raise bad_request(
                 f"The listed parts hold {total} bytes; upload {upload.id} declared "
                 f"{upload.bytes}.", param="part_ids", code="bytes_mismatch")
 
-    def _byte_order(self, upload: UploadRecord, pieces: list[PartRecord]) -> list[PartRecord]:
-        if self._config.has_fault("order-ignored"):
-            # Like an S3 multipart backend: parts are concatenated as they were added.
-            added = {part_id: index for index, part_id in enumerate(upload.parts)}
-            return sorted(pieces, key=lambda part: added.get(part.id, len(added)))
-        return pieces
-
     async def _check_md5(self, pieces: list[PartRecord], expected: str) -> None:
         actual = await self._storage.md5(part.path for part in pieces)
-        if actual != expected and not self._config.has_fault("md5-unchecked"):
+        if not self._rules.md5_matches(actual, expected):
             raise bad_request(f"md5 {expected} does not match the assembled bytes ({actual}).",
                               param="md5", code="md5_mismatch")
 
     def _new_file(self, upload: UploadRecord, pieces: list[PartRecord]) -> FileRecord:
         created_at = int(self._clock.now())
-        size = upload.bytes
-        if self._config.has_fault("file-bytes-wrong"):
-            size = pieces[0].size if pieces else 0
         expires_after = upload.file_expires_after
         return FileRecord(
             id=self._unused_id(FILE_PREFIX, self._files),
-            bytes=size,
+            bytes=self._rules.file_bytes(upload, pieces),
             created_at=created_at,
             filename=upload.filename,
             purpose=upload.purpose,
@@ -257,14 +214,10 @@ class UploadService:
         async with upload.lock:
             await self._settle_expiry(upload)
             status = upload.status
-            if status != "pending" and not (
-                status == "completed" and self._config.has_fault("cancel-after-complete")
-            ):
+            if not self._rules.cancellable(status):
                 raise bad_request(f"Upload {upload.id} is {status}; it cannot be cancelled.",
                                   code=f"upload_{status}")
-            answer = upload
-            if self._config.has_fault("status-not-updated"):
-                answer = dataclasses.replace(upload)  # a copy read before the update
+            answer = self._rules.cancel_answer(upload)
             upload.status = "cancelled"
             if upload.file is None:
                 await self._storage.delete(part.path for part in upload.parts.values())
@@ -276,9 +229,7 @@ class UploadService:
         return "expired" if self._is_due(upload) else upload.status
 
     def _is_due(self, upload: UploadRecord) -> bool:
-        if self._config.has_fault("expiry-not-enforced"):
-            return False
-        return upload.status == "pending" and self._clock.now() >= upload.expires_at
+        return self._rules.is_due(upload, self._clock.now())
 
     async def _settle_expiry(self, upload: UploadRecord) -> None:
         """Under the upload's lock: make an hour-old upload expired and delete its data."""
@@ -288,9 +239,8 @@ class UploadService:
 
     # --- IDs ----------------------------------------------------------------------------
     def _new_upload_id(self, created_at: int) -> str:
-        if self._config.has_fault("upload-id-collision"):
-            return f"{UPLOAD_PREFIX}{created_at:024d}"  # "unique enough": one per second
-        return self._unused_id(UPLOAD_PREFIX, self.uploads)
+        return self._rules.new_upload_id(
+            created_at, lambda: self._unused_id(UPLOAD_PREFIX, self.uploads))
 
     @staticmethod
     def _unused_id(prefix: str, taken: Container[str]) -> str:

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .config import EmulatorConfig
 from .errors import bad_request
-from .limits import FILE_EXPIRY_MAX_SECONDS, FILE_EXPIRY_MIN_SECONDS, max_upload_bytes
+from .limits import FILE_EXPIRY_MAX_SECONDS, FILE_EXPIRY_MIN_SECONDS
+from .rules import Rules
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 # Purposes whose files are read as JSON lines, and the types such a file may be sent as.
@@ -58,14 +58,14 @@ class CompleteUpload:
     md5: str | None  # lower-case hex
 
 
-def parse_create(body: Mapping[str, Any], config: EmulatorConfig) -> CreateUpload:
-    if not config.has_fault("unknown-create-fields-ignored"):
+def parse_create(body: Mapping[str, Any], rules: Rules) -> CreateUpload:
+    if rules.refuses_unknown_create_fields():
         _only_known_fields(body, _CREATE_FIELDS)
     _required_fields(body, _CREATE_REQUIRED)
     size = _integer(body["bytes"], "bytes")
-    if size < 0:
+    if size < rules.min_upload_bytes():
         raise bad_request("bytes must not be negative.", param="bytes", code="invalid_value")
-    limit = max_upload_bytes(config)
+    limit = rules.max_upload_bytes()
     if size > limit:
         raise bad_request(f"An upload may hold at most {limit} bytes; {size} were declared.",
                           param="bytes", code="upload_too_large")

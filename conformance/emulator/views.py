@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import EmulatorConfig
 from .records import FileRecord, PartRecord, UploadRecord
 
 
-def upload_view(upload: UploadRecord, config: EmulatorConfig) -> dict[str, Any]:
+def upload_view(upload: UploadRecord) -> dict[str, Any]:
     shows_file = upload.status == "completed" and upload.file is not None
-    if config.has_fault("file-missing"):
-        shows_file = False
     return {
         "id": upload.id,
         "object": "upload",
         "bytes": upload.bytes,
         "created_at": upload.created_at,
         "expires_at": upload.expires_at,
-        "filename": upload.filename[:64] if config.has_fault("filename-truncated")
-        else upload.filename,
+        "filename": upload.filename,
         "purpose": upload.purpose,
         "status": upload.status,
         "file": file_view(upload.file) if shows_file and upload.file else None,

@@ -1,16 +1,21 @@
 """Each mutant's fault is really switched on: a detector sees it in the mutant, not in the
-clean emulator. Also: the registry, and how an unknown mutant is refused."""
+clean emulator. Also: the registry, where the faults live, and how an unknown mutant is
+refused."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from emulator_helpers import API_KEY, GIB, MIB, MULTIPART, Api, md5_hex, multipart_stream, ok
 
-from conformance.emulator import MUTANTS, EmulatorConfig, EmulatorServer
+from conformance.emulator import MUTANTS, EmulatorConfig, EmulatorServer, create_app
+from conformance.emulator.mutants import MUTANT_RULES
+from conformance.emulator.rules import Rules
 
 Detector = Callable[[Api], bool]
 
@@ -179,6 +184,14 @@ def long_filename_cut(api: Api) -> bool:
     return api.create(10, filename=name).json()["filename"] != name
 
 
+def negative_bytes_accepted(api: Api) -> bool:
+    return api.create(-1).status_code == 200
+
+
+def upload_object_field_missing(api: Api) -> bool:
+    return "object" not in api.new_upload(10)
+
+
 DETECTORS: dict[str, Detector] = {
     "part-limit-off-by-one": exactly_64_mib_part_refused,
     "part-limit-missing": part_over_64_mib_accepted,
@@ -207,6 +220,8 @@ DETECTORS: dict[str, Detector] = {
     "auth-not-enforced": wrong_key_accepted,
     "unknown-create-fields-ignored": unknown_create_field_accepted,
     "filename-truncated": long_filename_cut,
+    "accepts-negative-bytes": negative_bytes_accepted,
+    "upload-without-object": upload_object_field_missing,
 }
 
 
@@ -239,9 +254,29 @@ def test_unknown_mutant_is_a_value_error_naming_the_known_ones() -> None:
     assert "lost-update" in str(caught.value)
 
 
-def test_asking_for_an_unregistered_fault_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no mutant"):
-        EmulatorConfig().has_fault("md5-ignored")
+def test_the_app_runs_the_chosen_rules() -> None:
+    assert type(create_app(EmulatorConfig()).state.rules) is Rules
+    for mutant in MUTANT_RULES:
+        assert type(create_app(EmulatorConfig(mutant=mutant.name)).state.rules) is mutant
+
+
+def test_each_mutant_overrides_a_decision_of_the_clean_rules() -> None:
+    decisions = {name for name, _ in inspect.getmembers(Rules, inspect.isfunction)}
+    for mutant in MUTANT_RULES:
+        overridden = {name for name in vars(mutant) if name in decisions}
+        assert overridden, f"{mutant.name} changes nothing"
+
+
+def test_no_module_but_mutants_names_a_mutant() -> None:
+    # The clean code paths ask their Rules; a mutant's name anywhere else is a fault hidden
+    # in a handler.
+    package = Path(inspect.getfile(Rules)).parent
+    for module in package.glob("*.py"):
+        if module.name == "mutants.py":
+            continue
+        text = module.read_text()
+        named = [name for name in MUTANTS if name in text]
+        assert named == [], f"{module.name} names {named}"
 
 
 def test_registry_entries_are_described() -> None:
