@@ -127,10 +127,6 @@ class RequestJudge:
             return content
         return framing if framing.verdict is Verdict.OPEN else content
 
-    def judge_json(self, operation: str, data: Any) -> Judgement:
-        """The verdict on a JSON value as the body of `operation` (MISSING: not JSON)."""
-        return _json_content(self._operations[operation], data)
-
     @staticmethod
     def _framing(spec: _Operation, sent: WireRequest) -> Judgement:
         """How the body is carried: its content type, and whether it can be read."""
@@ -180,10 +176,10 @@ class RequestJudge:
             found.append(framing.reason)
             if framing.verdict is Verdict.INVALID:
                 return found
+        if spec.media_type == JSON and sent.json is MISSING:
+            return [*found, "the body is not JSON"]
         if spec.media_type == JSON and intended.body is not MISSING and \
                 _json_content(spec, intended.body).verdict is not Verdict.VALID:
-            if sent.json is MISSING:
-                found.append("the body is not JSON")
             return found
         content = self._content(spec, sent)
         if content.verdict is not Verdict.VALID:
