@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from conformance.emulator import MUTANTS  # noqa: E402
 from conformance.results import Outcome  # noqa: E402
-from conformance.schema_checks import default_openapi_path, run_schema_checks  # noqa: E402
+from conformance.schema import default_openapi_path, run_schema_checks  # noqa: E402
 
 API_KEY = "sk-bench-schemathesis"
 CLEAN = "(clean)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.results import Outcome
-from conformance.schema_checks import run_schema_checks
+from conformance.schema import run_schema_checks
 from conformance.suite._verdict import fail_on_broken_musts
 from conformance.target import Target
 

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 import yaml
 
-from conformance.schema_checks import default_openapi_path
+from conformance.openapi import default_openapi_path
 
 OPERATIONS = {"createUpload", "addUploadPart", "completeUpload", "cancelUpload"}
 REFUSALS = {"400", "401", "404", "409", "410", "413", "422", "429", "4XX"}

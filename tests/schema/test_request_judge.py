@@ -1,4 +1,5 @@
-"""The request judge: what the project reads as an invalid request, leniencies included.
+"""The request judge on the schema checks' side: what the project reads as an invalid
+request, leniencies included, for requests as schemathesis sends them (through `requests`).
 
 It decides whether an accepted schema-invalid request is a failure, so it must never call
 a request invalid that the documentation lets a target accept.
@@ -11,17 +12,29 @@ from typing import Any
 
 import pytest
 import requests
-import yaml
 
-from conformance.schema_checks import _RequestJudge, _Verdict, default_openapi_path
+from conformance.evidence import Redactor
+from conformance.openapi.judge import Judgement, RequestJudge, Verdict, default_judge
+from conformance.schema.exchanges import SchemaEvidence
 
 URL = "http://target.test/v1/uploads"
 CREATE = {"filename": "a.jsonl", "purpose": "batch", "bytes": 10, "mime_type": "text/jsonl"}
 
 
+class _WireJudge:
+    """The judge as the schema checks call it: on a request read as it went on the wire."""
+
+    def __init__(self, judge: RequestJudge) -> None:
+        self._judge = judge
+        self._evidence = SchemaEvidence(URL, None, Redactor())
+
+    def judge(self, operation: str, request: requests.PreparedRequest) -> Judgement:
+        return self._judge.judge(operation, self._evidence.describe(request))
+
+
 @pytest.fixture(scope="module")
-def judge() -> _RequestJudge:
-    return _RequestJudge(yaml.safe_load(default_openapi_path().read_text()))
+def judge() -> _WireJudge:
+    return _WireJudge(default_judge())
 
 
 def _json(body: Any, content_type: str = "application/json") -> requests.PreparedRequest:
@@ -44,8 +57,8 @@ def _form(files: dict[str, Any] | None = None, data: dict[str, str] | None = Non
     {**CREATE, "expires_after": {"anchor": "created_at", "seconds": 3600}},
     {**CREATE, "filename": "", "mime_type": "anything"},  # strings are strings
 ])
-def test_valid_create_requests(judge: _RequestJudge, body: dict[str, Any]) -> None:
-    assert judge.judge("createUpload", _json(body)).verdict is _Verdict.VALID
+def test_valid_create_requests(judge: _WireJudge, body: dict[str, Any]) -> None:
+    assert judge.judge("createUpload", _json(body)).verdict is Verdict.VALID
 
 
 @pytest.mark.parametrize(("body", "reason"), [
@@ -62,54 +75,54 @@ def test_valid_create_requests(judge: _RequestJudge, body: dict[str, Any]) -> No
      "/expires_after/anchor: violates const"),
     ([CREATE], "/: violates type"),
 ])
-def test_invalid_create_requests(judge: _RequestJudge, body: Any, reason: str) -> None:
+def test_invalid_create_requests(judge: _WireJudge, body: Any, reason: str) -> None:
     judged = judge.judge("createUpload", _json(body))
-    assert (judged.verdict, judged.reason) == (_Verdict.INVALID, reason)
+    assert (judged.verdict, judged.reason) == (Verdict.INVALID, reason)
 
 
-def test_a_body_that_is_not_json_is_invalid(judge: _RequestJudge) -> None:
+def test_a_body_that_is_not_json_is_invalid(judge: _WireJudge) -> None:
     for raw in (b"", b"\x9c`", b'{"bytes": NaN}'):
-        assert judge.judge("createUpload", _json(raw)).verdict is _Verdict.INVALID
+        assert judge.judge("createUpload", _json(raw)).verdict is Verdict.INVALID
 
 
-def test_open_leniencies_are_open_not_invalid(judge: _RequestJudge) -> None:
+def test_open_leniencies_are_open_not_invalid(judge: _WireJudge) -> None:
     assert judge.judge("createUpload", _json({**CREATE, "expires_after": None})).verdict \
-        is _Verdict.OPEN
+        is Verdict.OPEN
     assert judge.judge("completeUpload", _json({"part_ids": [], "md5": None})).verdict \
-        is _Verdict.OPEN
+        is Verdict.OPEN
     for content_type in ("text/plain", "multipart/form-data", ""):
         judged = judge.judge("createUpload", _json(CREATE, content_type))
-        assert judged.verdict is _Verdict.OPEN, content_type
+        assert judged.verdict is Verdict.OPEN, content_type
     # ... but an invalid body stays invalid whatever its content type says.
     assert judge.judge("createUpload", _json({**CREATE, "bytes": -1}, "text/plain")).verdict \
-        is _Verdict.INVALID
+        is Verdict.INVALID
 
 
-def test_complete_requests(judge: _RequestJudge) -> None:
+def test_complete_requests(judge: _WireJudge) -> None:
     valid = {"part_ids": ["part_1", "part_2"], "md5": "ABCDEF"}
-    assert judge.judge("completeUpload", _json(valid)).verdict is _Verdict.VALID
+    assert judge.judge("completeUpload", _json(valid)).verdict is Verdict.VALID
     for body in ({"part_ids": [1]}, {"md5": "x"}, {"part_ids": [], "md5": 5},
                  {"part_ids": [], "extra": 1}):
-        assert judge.judge("completeUpload", _json(body)).verdict is _Verdict.INVALID, body
+        assert judge.judge("completeUpload", _json(body)).verdict is Verdict.INVALID, body
 
 
-def test_part_requests(judge: _RequestJudge) -> None:
-    def verdict(request: requests.PreparedRequest) -> _Verdict:
+def test_part_requests(judge: _WireJudge) -> None:
+    def verdict(request: requests.PreparedRequest) -> Verdict:
         return judge.judge("addUploadPart", request).verdict
 
-    assert verdict(_form(files={"data": ("chunk", b"abc")})) is _Verdict.VALID
-    assert verdict(_form(files={"data": ("chunk", b"")})) is _Verdict.VALID
+    assert verdict(_form(files={"data": ("chunk", b"abc")})) is Verdict.VALID
+    assert verdict(_form(files={"data": ("chunk", b"")})) is Verdict.VALID
     # A plain form field (no filename), and extra fields: left open.
-    assert verdict(_form(files={"data": (None, "abc")})) is _Verdict.OPEN
-    assert verdict(_form(files={"data": ("c", b"abc")}, data={"note": "x"})) is _Verdict.OPEN
-    assert verdict(_form(data={"data": "abc"})) is _Verdict.INVALID  # urlencoded, not multipart
-    assert verdict(_form(files={"other": ("c", b"abc")})) is _Verdict.INVALID
-    assert verdict(_json({"data": "abc"})) is _Verdict.INVALID  # not multipart
+    assert verdict(_form(files={"data": (None, "abc")})) is Verdict.OPEN
+    assert verdict(_form(files={"data": ("c", b"abc")}, data={"note": "x"})) is Verdict.OPEN
+    assert verdict(_form(data={"data": "abc"})) is Verdict.INVALID  # urlencoded, not multipart
+    assert verdict(_form(files={"other": ("c", b"abc")})) is Verdict.INVALID
+    assert verdict(_json({"data": "abc"})) is Verdict.INVALID  # not multipart
     no_boundary = requests.Request("POST", URL, data=b"--x\r\n",
                                    headers={"Content-Type": "multipart/form-data"}).prepare()
-    assert verdict(no_boundary) is _Verdict.INVALID
+    assert verdict(no_boundary) is Verdict.INVALID
 
 
-def test_cancel_has_no_request_format_to_break(judge: _RequestJudge) -> None:
+def test_cancel_has_no_request_format_to_break(judge: _WireJudge) -> None:
     request = requests.Request("POST", f"{URL}/u/cancel").prepare()
-    assert judge.judge("cancelUpload", request).verdict is _Verdict.VALID
+    assert judge.judge("cancelUpload", request).verdict is Verdict.VALID

@@ -15,7 +15,7 @@ import pytest
 from schema_targets import API_KEY, FAULTS, make_app, serve
 
 from conformance.results import Finding, Outcome
-from conformance.schema_checks import SchemaRunError, run_schema_checks
+from conformance.schema import SchemaRunError, run_schema_checks
 
 PUBLIC_DOCUMENT = Path(__file__).parents[3] / "shared" / "reference" / "openapi-uploads.json"
 OPERATIONS = ("createUpload", "addUploadPart", "completeUpload", "cancelUpload")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.results import Outcome
-from conformance.schema_checks import run_schema_checks
+from conformance.schema import run_schema_checks
 
 emulator = pytest.importorskip("conformance.emulator")
 

@@ -1,0 +1,271 @@
+"""The one judge of a request: does what went on the wire follow the project's document?
+
+`RequestJudge` reads the OpenAPI document (whatever document drove a run, requests are
+judged by the project's own, which holds the facts) and gives the body of a request a
+`Verdict`: VALID, INVALID (a target must refuse it) or OPEN (the documentation lets a target
+accept or refuse it: null for an optional field, a JSON body under another content type, a
+form field that should be a file sent as text, extra form fields, a body where the operation
+has none). Whole-valued floats are integers and `format` is not asserted, as in JSON Schema.
+
+The schema checks fail a target only for accepting what is INVALID. The SDK checks use
+`problems`, which holds an SDK to every word of it: an SDK has no reason to take a
+leniency, so OPEN is a departure there too, as are a wrong method, path, host or credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from typing import Any, Final, Protocol
+from urllib.parse import unquote, urlsplit
+
+import jsonschema_rs
+
+from conformance.client import MISSING
+from conformance.openapi import load_document
+
+__all__ = ["Intended", "Judgement", "RequestJudge", "Verdict", "WireRequest", "default_judge"]
+
+JSON: Final = "application/json"
+MULTIPART: Final = "multipart/form-data"
+
+
+class Verdict(Enum):
+    VALID = "valid"
+    INVALID = "invalid"  # must be refused
+    OPEN = "open"  # the documentation lets a target accept or refuse it
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    verdict: Verdict
+    reason: str = ""
+
+
+VALID: Final = Judgement(Verdict.VALID)
+
+
+class FormFieldLike(Protocol):
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def filename(self) -> str | None: ...
+
+
+class WireRequest(Protocol):
+    """What the judge reads of a request (an SDK's `SentRequest` is one)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def auth_problem(self) -> str | None: ...
+    @property
+    def body_size(self) -> int: ...
+    @property
+    def json(self) -> Any: ...  # the parsed JSON body; MISSING when it was not JSON
+    @property
+    def form(self) -> Sequence[FormFieldLike] | None: ...
+    @property
+    def form_error(self) -> str | None: ...
+    @property
+    def content_type(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Intended:
+    """The operation an SDK was asked to run, as the request for it should carry it."""
+
+    operation: str  # the operationId in the OpenAPI document
+    upload_id: str | None = None
+    body: Any = MISSING  # the JSON body asked for (MISSING: none)
+    part_size: int | None = None  # the part's bytes, for addUploadPart
+    part_md5: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    method: str
+    path: str  # the template, e.g. /uploads/{upload_id}/parts
+    media_type: str | None  # the request body's media type; None: no body
+    validator: Any  # jsonschema_rs validator of a JSON body, or None
+    required_fields: tuple[str, ...] = ()
+    optional_fields: tuple[str, ...] = ()  # null for one of these is left open
+
+
+class RequestJudge:
+    """Judges requests by an OpenAPI document (the project's own: `default_judge()`)."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        components = document.get("components", {})
+        self._operations: dict[str, _Operation] = {}
+        for path, item in document.get("paths", {}).items():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                self._operations[str(operation["operationId"])] = _read_operation(
+                    method.upper(), path, operation, components)
+
+    def operation(self, operation_id: str) -> tuple[str, str]:
+        """(method, path template) of an operation."""
+        found = self._operations[operation_id]
+        return found.method, found.path
+
+    # -- the verdict on a body -------------------------------------------------------------
+
+    def judge(self, operation: str, sent: WireRequest) -> Judgement:
+        """The verdict on a request's body: INVALID before OPEN, the first reason of each."""
+        spec = self._operations[operation]
+        framing = self._framing(spec, sent)
+        if framing.verdict is Verdict.INVALID:
+            return framing
+        content = self._content(spec, sent)
+        if content.verdict is Verdict.INVALID:
+            return content
+        return framing if framing.verdict is Verdict.OPEN else content
+
+    @staticmethod
+    def _framing(spec: _Operation, sent: WireRequest) -> Judgement:
+        """How the body is carried: its content type, and whether it can be read."""
+        media_type = sent.content_type.split(";")[0].strip().lower()
+        if spec.media_type is None:
+            return VALID if not sent.body_size else Judgement(
+                Verdict.OPEN, f"a body of {sent.body_size} bytes where the operation has none")
+        if spec.media_type == JSON:
+            return VALID if media_type == JSON else Judgement(
+                Verdict.OPEN, f"a JSON body sent as {media_type or 'no content type'}, "
+                              f"not {JSON}")
+        if media_type != spec.media_type:
+            return Judgement(Verdict.INVALID, f"a body sent as {media_type or 'no content type'}"
+                                              f", not {spec.media_type}")
+        if spec.media_type == MULTIPART and (sent.form is None or sent.form_error):
+            return Judgement(Verdict.INVALID,
+                             sent.form_error or "the multipart body could not be read")
+        return VALID
+
+    @staticmethod
+    def _content(spec: _Operation, sent: WireRequest) -> Judgement:
+        """What the body holds, once it could be read."""
+        if spec.media_type == JSON:
+            return _json_content(spec, sent.json)
+        if spec.media_type == MULTIPART and sent.form is not None:
+            return _form_content(spec, sent.form)
+        return VALID
+
+    # -- an SDK's request, held to every word ----------------------------------------------
+
+    def problems(self, sent: WireRequest, intended: Intended, base_url: str) -> list[str]:
+        """Every way `sent` departs from the document; [] if none.
+
+        A body the suite asked for on purpose though the document forbids it is not held
+        to the schema (the SDK sent what it was told); `sdk_checks` compares it with what
+        was asked.
+        """
+        spec = self._operations[intended.operation]
+        found: list[str] = []
+        if sent.method.upper() != spec.method:
+            found.append(f"method {sent.method}, not {spec.method}")
+        found += path_problems(sent.url, base_url, spec.path, intended.upload_id)
+        if sent.auth_problem:
+            found.append(sent.auth_problem)
+        framing = self._framing(spec, sent)
+        if framing.verdict is not Verdict.VALID:
+            found.append(framing.reason)
+            if framing.verdict is Verdict.INVALID:
+                return found
+        if spec.media_type == JSON and sent.json is MISSING:
+            return [*found, "the body is not JSON"]
+        if spec.media_type == JSON and intended.body is not MISSING and \
+                _json_content(spec, intended.body).verdict is not Verdict.VALID:
+            return found
+        content = self._content(spec, sent)
+        if content.verdict is not Verdict.VALID:
+            found.append(f"the body departs from the document's schema: {content.reason}")
+        return found
+
+
+def _form_content(spec: _Operation, form: Sequence[FormFieldLike]) -> Judgement:
+    for name in spec.required_fields:
+        fields = [f for f in form if f.name == name]
+        if not fields:
+            return Judgement(Verdict.INVALID, f"0 form fields named {name!r}")
+        if any(f.filename is None for f in fields):
+            return Judgement(Verdict.OPEN, f"{name!r} sent as a plain form field, not a file")
+        if len(fields) > 1:
+            return Judgement(Verdict.OPEN, f"{len(fields)} form fields named {name!r}")
+    if len(form) > len(spec.required_fields):
+        names = ", ".join(repr(name) for name in spec.required_fields)
+        return Judgement(Verdict.OPEN, f"form fields besides one {names} file")
+    return VALID
+
+
+def _json_content(spec: _Operation, data: Any) -> Judgement:
+    if data is MISSING:
+        return Judgement(Verdict.INVALID, "the body is not JSON")
+    nulls: list[str] = []
+    if isinstance(data, dict):
+        nulls = [k for k in spec.optional_fields if k in data and data[k] is None]
+        data = {k: v for k, v in data.items() if k not in nulls}
+    error = next(iter(spec.validator.iter_errors(data)), None)
+    if error is not None:
+        where = "/" + "/".join(map(str, error.instance_path))
+        keyword = error.schema_path[-1] if error.schema_path else "schema"
+        return Judgement(Verdict.INVALID, f"{where}: violates {keyword}")
+    if nulls:
+        return Judgement(Verdict.OPEN, f"null for the optional {', '.join(nulls)}")
+    return VALID
+
+
+def _read_operation(method: str, path: str, operation: Mapping[str, Any],
+                    components: Mapping[str, Any]) -> _Operation:
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    if not content:
+        return _Operation(method, path, None, None)
+    media_type, spec = next(iter(content.items()))
+    schema = dict(spec.get("schema") or {})
+    resolved = _resolve(schema, components)
+    validator = None
+    if media_type == JSON:
+        validator = jsonschema_rs.validator_for({**schema, "components": components},
+                                                validate_formats=False)
+    required = tuple(resolved.get("required", ()))
+    optional = tuple(k for k in resolved.get("properties", {}) if k not in required)
+    return _Operation(method, path, media_type, validator, required, optional)
+
+
+def _resolve(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/"):
+        node: Any = {"components": components}
+        for key in ref[2:].split("/"):
+            node = node[key]
+        return _resolve(node, components)
+    return schema
+
+
+def path_problems(url: str, base_url: str, template: str, upload_id: str | None) -> list[str]:
+    """How a request's URL departs from `base_url` + the operation's path template."""
+    parts, base = urlsplit(url), urlsplit(base_url)
+    found = []
+    if parts.query:
+        found.append(f"a query string {parts.query!r} the operation does not define")
+    want = [s for s in base.path.split("/") if s]
+    for segment in template.split("/"):
+        if segment:
+            want.append(upload_id or "" if segment == "{upload_id}" else segment)
+    got = [unquote(s) for s in parts.path.split("/") if s]
+    if got != want:
+        found.append(f"path {parts.path!r}, not /{'/'.join(want)}")
+    if (parts.hostname, parts.port) != (base.hostname, base.port):
+        found.append(f"sent to {parts.hostname}:{parts.port}, not the target's "
+                     f"{base.hostname}:{base.port}")
+    return found
+
+
+@cache
+def default_judge() -> RequestJudge:
+    """The judge built from the project's own OpenAPI document."""
+    return RequestJudge(load_document())
