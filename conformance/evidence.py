@@ -18,6 +18,7 @@ from typing import Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
 __all__ = [
+    "KEY_FROM_ENVIRONMENT",
     "PREVIEW_LIMIT",
     "REDACTED",
     "CurlForm",
