@@ -62,17 +62,12 @@ def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
 
 def adapter_versions(adapter: Adapter) -> dict[str, str]:
     """The adapter's name and its SDK's name and version, for the report's `versions`."""
-    describe = getattr(adapter, "versions", None)
-    if callable(describe):
-        return dict(describe())
-    return {"adapter": adapter.name}
+    return dict(adapter.describe())
 
 
 def close_adapter(adapter: Adapter) -> None:
     """Stops what the adapter started (an event loop, a driver process)."""
-    close = getattr(adapter, "close", None)
-    if callable(close) and not isinstance(adapter, HttpAdapter):  # the client is not its own
-        close()
+    adapter.close()
 
 
 def _log_of(client: TargetClient) -> Callable[[Exchange], None]:
