@@ -3,16 +3,18 @@
 The machine, the oracle and the checks never know which adapter runs the operations: raw
 HTTP (the default, `http.py`), the Python SDK (`sdk_python.py`) or an SDK driver
 (`driver.py`). Each is an `Adapter`: a name, what it offers (`Capabilities`), a description
-for the report, `close()`, and the four operations, each giving back an `Answer`.
+for the report, `close()`, and the four operations, each giving back an `Answer`; the
+checks an adapter makes of its own part (an SDK's) are reported by `report_checks`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks import Answer
+from conformance.checks import Answer, Checker
 from strategies.payloads import Payload
 
 __all__ = ["Adapter", "Capabilities"]
@@ -44,6 +46,13 @@ class Adapter(ABC):
 
     def close(self) -> None:  # noqa: B027 - most adapters hold nothing of their own
         """Stops what the adapter started (an event loop, a driver process)."""
+
+    def report_checks(self, checker: Checker, answers: Iterable[Answer]) -> None:  # noqa: B027
+        """Reports the checks the adapter made of its own part in these answers.
+
+        An operation never raises a check's failure itself: the caller records its step,
+        then calls this, so the failure's steps include the operation. Raw HTTP has none.
+        """
 
     @abstractmethod
     def create(self, body: Any) -> Answer: ...

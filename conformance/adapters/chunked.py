@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-from conformance.adapters.request_checks import HttpRecord, Intended, SdkChecks, SentRequest
-from conformance.adapters.sdk_template import SdkAdapter
+from conformance.adapters.request_checks import HttpRecord, Intended, SentRequest
+from conformance.adapters.sdk_template import SdkAdapter, SdkCheck
 from conformance.checks import Checker
 from conformance.client import TargetClient
 from conformance.recorder import ConformanceFailure
@@ -78,7 +78,6 @@ class _ChunkedCheck:
         self.data, self.part_size, self.from_path, self.steps = data, part_size, from_path, steps
         self.md5 = hashlib.md5(data).hexdigest() if with_md5 else None
         self.filename = f"chunked-{len(data)}.txt"
-        self.sdk_checks = SdkChecks(checker, uploader.name, client.base_url)
         self.upload_id: str | None = None
         self.completed = False
 
@@ -93,7 +92,8 @@ class _ChunkedCheck:
                           f"{run.status if run.status is not None else run.error}")
         self.steps += [f"  {e.method} {e.url} -> {e.status}" for e in run.exchanges]
         if run.records:
-            self.sdk_checks.result(f"the chunked upload of {size} bytes", run.result_problems)
+            self._held(self.uploader.result_check(f"the chunked upload of {size} bytes",
+                                                  run.result_problems))
         blame = CHUNKED_REQUIREMENT
         if run.records is not None:
             refused = self._check_requests(run.records)
@@ -131,7 +131,7 @@ class _ChunkedCheck:
         create = records[0]
         want = {"bytes": size, "filename": self.filename, "mime_type": "text/plain",
                 "purpose": "assistants"}
-        self.sdk_checks.requests("the chunked upload's create", [create],
+        self._request("the chunked upload's create", [create],
                                  Intended("createUpload", body=want))
         if create.status != 200 or not isinstance(create.json, dict):
             return "createUpload", create.status
@@ -140,7 +140,7 @@ class _ChunkedCheck:
         index = 1
         while index < len(records) and operations[index] == "addUploadPart":
             record = records[index]
-            self.sdk_checks.requests(f"the chunked upload's part #{index}", [record],
+            self._request(f"the chunked upload's part #{index}", [record],
                                      Intended("addUploadPart", upload_id))
             data = next((f for f in record.sent.form or [] if f.name == "data"), None)
             if data is not None:
@@ -165,7 +165,7 @@ class _ChunkedCheck:
             self._fail_if(problems)
             return _UNUSABLE
         complete = records[index]
-        self.sdk_checks.requests("the chunked upload's completion", [complete],
+        self._request("the chunked upload's completion", [complete],
                                  Intended("completeUpload", upload_id))
         sent = complete.sent.json if isinstance(complete.sent.json, dict) else {}
         if sent.get("part_ids") != part_ids:
@@ -178,6 +178,12 @@ class _ChunkedCheck:
             return "completeUpload", complete.status
         self.completed = True
         return None
+
+    def _request(self, what: str, records: list[HttpRecord], intended: Intended) -> None:
+        self._held(self.uploader.request_check(what, records, intended))
+
+    def _held(self, check: SdkCheck) -> None:
+        self.checker.expect(check.problem is None, check.requirement, check.problem or "")
 
     def _fail_if(self, problems: list[str]) -> None:
         if problems:

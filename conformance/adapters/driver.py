@@ -27,7 +27,6 @@ from conformance.adapters.request_checks import (
     HttpRecord,
     Intended,
     RequestJudge,
-    SdkAnswer,
     SentRequest,
     authorization_problem,
     error_body_problems,
@@ -220,14 +219,14 @@ class DriverAdapter(SdkAdapter):
                               f"({type(error).__name__}: {error}): {str(item)[:200]}") from None
         return HttpRecord(sent, exchange, exchange.status, json_or_none(answer))
 
-    def unrecorded_answer(self, intended: Intended, outcome: SdkOutcome) -> SdkAnswer:
+    def unrecorded_answer(self, intended: Intended,
+                          outcome: SdkOutcome) -> tuple[int | None, Any, Exchange]:
         """An answer made from the SDK's result or error, its exchange synthesised."""
         status, body = self.unrecorded_end(outcome)
         error = outcome.error if isinstance(outcome.error, dict) else {}
         exchange = self._synthesised(intended, status, body,
                                      None if status is not None else str(error.get("message")))
-        return SdkAnswer(status, body if status is not None else None, exchange,
-                         outcome.result, outcome.error)
+        return status, body if status is not None else None, exchange
 
     def unrecorded_end(self, outcome: SdkOutcome) -> tuple[int | None, Any]:
         if outcome.error is None:

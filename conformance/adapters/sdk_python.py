@@ -27,7 +27,6 @@ from conformance.adapters.chunked import DEFAULT_CHUNKED_SIZES, check_chunked_up
 from conformance.adapters.request_checks import (
     Intended,
     RequestJudge,
-    SdkAnswer,
     error_body_problems,
     expected_error_class,
     json_mismatches,
@@ -215,9 +214,14 @@ class OpenAIPythonAdapter(SdkAdapter):
 
     # -- what the SDK gave back --
 
-    def unrecorded_answer(self, intended: Intended, outcome: SdkOutcome) -> SdkAnswer:
-        error = outcome.error if isinstance(outcome.error, BaseException) else None
-        return _unsent(intended, self.base_url, error)
+    def unrecorded_answer(self, intended: Intended,
+                          outcome: SdkOutcome) -> tuple[int | None, Any, Exchange]:
+        """No answer: an exchange saying the SDK sent nothing (and what it raised)."""
+        error = outcome.error
+        reason = f"the SDK sent no request: {type(error).__name__}: {error}" if error else \
+            "the SDK sent no request"
+        return None, None, Exchange("POST", f"{self.base_url} ({intended.operation}: not sent)",
+                                    {}, "", None, error=reason[:500])
 
     def result_problems(self, outcome: SdkOutcome) -> list[str] | None:
         """How the SDK's result or exception departs from the answer the target sent."""
@@ -319,14 +323,6 @@ def _split(body: Any, required: Sequence[str], optional: Sequence[str]
         return None
     params = {k: v for k, v in body.items() if k in required or k in optional}
     return params, {k: v for k, v in body.items() if k not in params}
-
-
-def _unsent(intended: Intended, base_url: str, error: BaseException | None) -> SdkAnswer:
-    reason = f"the SDK sent no request: {type(error).__name__}: {error}" if error else \
-        "the SDK sent no request"
-    exchange = Exchange("POST", f"{base_url} ({intended.operation}: not sent)", {}, "", None,
-                        error=reason[:500])
-    return SdkAnswer(None, None, exchange, None, error)
 
 
 def _takes(method: Any, parameter: str) -> bool:

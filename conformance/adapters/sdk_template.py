@@ -7,6 +7,10 @@ to the OpenAPI document (SDK-REQUEST-CONFORMS) and what the SDK returned or rais
 the target sent (SDK-RESULT-MATCHES), and answer with what the target sent. `SdkAdapter`
 holds that flow; a subclass supplies only the SDK call and how its result is read.
 
+Those two checks do not raise from inside the operation: they travel on the answer
+(`CheckedAnswer.checks`), and the caller reports them with `report_checks` once it has
+recorded the step, so that a failure's steps end with the operation that broke the rule.
+
 When the SDK's request departed from the document and the target did not accept it, the
 operation is sent again through the fallback adapter (raw HTTP): once the SDK's fault is
 reported, the target is judged on the documented request, not blamed for the SDK's.
@@ -16,8 +20,8 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from conformance.adapters.base import Adapter, Capabilities
@@ -32,8 +36,8 @@ from conformance.adapters.request_checks import (
 from conformance.checks import Answer, Checker
 from conformance.results import Exchange
 
-__all__ = ["REQUEST_REQUIREMENT", "RESULT_REQUIREMENT", "SdkAdapter", "SdkOutcome",
-           "accepted", "json_or_none"]
+__all__ = ["REQUEST_REQUIREMENT", "RESULT_REQUIREMENT", "CheckedAnswer", "SdkAdapter",
+           "SdkCheck", "SdkOutcome", "accepted", "json_or_none"]
 
 REQUEST_REQUIREMENT: Final = "SDK-REQUEST-CONFORMS"
 RESULT_REQUIREMENT: Final = "SDK-RESULT-MATCHES"
@@ -53,6 +57,21 @@ class SdkOutcome:
     records: list[HttpRecord] | None
     result: Any = None
     error: BaseException | dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SdkCheck:
+    """One check an SDK adapter made of its own operation: held (`problem` None) or not."""
+
+    requirement: str
+    problem: str | None = None
+
+
+@dataclass(slots=True, repr=False)
+class CheckedAnswer(SdkAnswer):
+    """An SDK adapter's answer, with the checks of the SDK's part not yet reported."""
+
+    checks: list[SdkCheck] = field(default_factory=list)
 
 
 class SdkAdapter(Adapter):
@@ -86,8 +105,9 @@ class SdkAdapter(Adapter):
         """How the SDK's result or error departs from the answer; None: nothing to compare."""
 
     @abstractmethod
-    def unrecorded_answer(self, intended: Intended, outcome: SdkOutcome) -> SdkAnswer:
-        """The answer when no request of the SDK was recorded."""
+    def unrecorded_answer(self, intended: Intended,
+                          outcome: SdkOutcome) -> tuple[int | None, Any, Exchange]:
+        """The answer's status, body and exchange when no request of the SDK was recorded."""
 
     def unrecorded_end(self, outcome: SdkOutcome) -> tuple[int | None, Any]:
         """A chunked run's final status and body when none of its requests was recorded."""
@@ -106,23 +126,53 @@ class SdkAdapter(Adapter):
     # -- the flow --
 
     def _operation(self, what: str, intended: Intended, call: Callable[[], SdkOutcome],
-                   fallback: Callable[[Adapter], Answer]) -> Answer:
+                   fallback: Callable[[Adapter], Answer]) -> CheckedAnswer:
         """Runs `call` (the SDK's), checks what it sent and gave back, and answers."""
         outcome = call()
-        records = outcome.records
+        records, judged = outcome.records, self.checks.checker is not None
+        checks: list[SdkCheck] = []
         if records is None:
             self.checks.cannot_test(REQUEST_REQUIREMENT, f"{self.name}: {self.unseen_requests}")
-        elif not self.checks.requests(what, records, intended) and self.fallback is not None \
-                and not accepted(records):
-            # Reported once; from then on the target is judged on the documented request.
-            return fallback(self.fallback)
+        elif judged:
+            checks.append(self.request_check(what, records, intended))
+            if checks[-1].problem is not None and self.fallback is not None \
+                    and not accepted(records):
+                # The target is judged on the documented request, not blamed for the SDK's.
+                sent = fallback(self.fallback)
+                return CheckedAnswer(sent.status, sent.json, sent.exchange, checks=checks)
         problems = self.result_problems(outcome)
-        if problems is not None:
-            self.checks.result(what, problems)
-        if not records:
-            return self.unrecorded_answer(intended, outcome)
-        last = records[-1]
-        return SdkAnswer(last.status, last.json, last.exchange, outcome.result, outcome.error)
+        if problems is not None and judged:
+            checks.append(self.result_check(what, problems))
+        if records:
+            status, body, exchange = records[-1].status, records[-1].json, records[-1].exchange
+        else:
+            status, body, exchange = self.unrecorded_answer(intended, outcome)
+        return CheckedAnswer(status, body, exchange, outcome.result, outcome.error, checks)
+
+    def request_check(self, what: str, records: Sequence[HttpRecord],
+                      intended: Intended) -> SdkCheck:
+        """SDK-REQUEST-CONFORMS: one request for the operation, as the document has it."""
+        if len(records) != 1:
+            return SdkCheck(REQUEST_REQUIREMENT, f"{self.name}: {what} sent {len(records)} "
+                            "requests, not 1 (retries are off)")
+        problems = self.checks.judge.problems(records[0].sent, intended, self.base_url)
+        return SdkCheck(REQUEST_REQUIREMENT, None if not problems else
+                        f"{self.name}: the request for {what} departs from the OpenAPI "
+                        f"document: {'; '.join(problems)}")
+
+    def result_check(self, what: str, problems: Sequence[str]) -> SdkCheck:
+        """SDK-RESULT-MATCHES: what the SDK gave back is what the target sent."""
+        return SdkCheck(RESULT_REQUIREMENT,
+                        f"{self.name}: {what}: {'; '.join(problems)}" if problems else None)
+
+    def report_checks(self, checker: Checker, answers: Iterable[Answer]) -> None:
+        """Reports the checks carried by these answers, each once (the first failure raises)."""
+        for answer in answers:
+            if isinstance(answer, CheckedAnswer):
+                checks, answer.checks = answer.checks, []
+                for check in checks:
+                    checker.expect(check.problem is None, check.requirement,
+                                   check.problem or "")
 
     def upload_file_chunked(self, data: bytes, *, filename: str, mime_type: str, purpose: str,
                             part_size: int, md5: str | None, from_path: bool) -> ChunkedRun:
