@@ -8,9 +8,10 @@ The wiring in one place, for the command line and the pytest plugin:
     ...
     close_adapter(target.adapter)
 
-The SDK adapters report their requests' departures from the OpenAPI document and their
-results' departures from the answers to the checker, and add every exchange they record to
-the target client's log, so a failure's evidence shows the SDK's requests too.
+The SDK adapters hold their requests to the OpenAPI document and their results to the
+answers (the checks travel on each answer, reported by `Adapter.report_checks` once the step
+is recorded), and add every exchange they record to the target client's log, so a
+failure's evidence shows the SDK's requests too.
 """
 
 from __future__ import annotations

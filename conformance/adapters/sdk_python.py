@@ -73,7 +73,6 @@ def load_openai() -> ModuleType:
     return openai
 
 
-
 # --- the adapters ---------------------------------------------------------------------
 
 

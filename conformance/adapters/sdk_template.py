@@ -77,9 +77,10 @@ class CheckedAnswer(SdkAnswer):
 class SdkAdapter(Adapter):
     """An Adapter whose operations go through an SDK, checked as they go (see the module).
 
-    `checker` receives the SDK's findings (none given: nothing is checked), `sink` every
-    recorded Exchange (the suite's log, so that a failure's evidence shows them), and
-    `fallback` (raw HTTP) sends an operation again, as the module says.
+    `checker` receives the SDK's observations (none given: nothing is checked; the checks
+    themselves travel on the answers), `sink` every recorded Exchange (the suite's log, so
+    that a failure's evidence shows them), and `fallback` (raw HTTP) sends an operation
+    again, as the module says.
     """
 
     generic_error: str = "APIStatusError"  # the SDK's class for a status without its own
