@@ -524,6 +524,7 @@ class UploadsMachine(RuleBasedStateMachine):
         codes = ", ".join(str(a.status) if a.status is not None else "no answer"
                           for a in answers)
         self.steps.append(f"{text} -> {codes}" if answers else text)
+        self.target.adapter.report_checks(self.check, answers)  # the SDK's, once stepped
 
     def _name(self, target_id: str) -> str:
         return self.alias.get(target_id, repr(target_id))

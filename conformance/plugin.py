@@ -136,7 +136,7 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             config.getoption("uploads_sdk"), config.getoption("uploads_sdk_driver"),
             base_url=base_url, api_key=api_key, client=client, checker=target.checker)
         stack.callback(close_adapter, target.adapter)  # registered after the client: closes first
-        if target.adapter.name == "http":
+        if not target.adapter.capabilities.sdk:
             for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
                                 "SDK-CHUNKED-UPLOAD"):
                 target.recorder.cannot_test(requirement, "run with --sdk or --sdk-driver")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from conformance.adapters.base import Adapter
 from conformance.checks import Answer
 from conformance.client import TargetClient
 from strategies.payloads import Payload
@@ -16,10 +17,12 @@ def upload_path(upload_id: str, action: str = "") -> str:
     return f"{path}/{action}" if action else path
 
 
-class HttpAdapter:
+class HttpAdapter(Adapter):
+    """The operations as plain requests through the suite's own client (not closed here)."""
+
     name = "http"
 
-    def __init__(self, client: TargetClient):
+    def __init__(self, client: TargetClient) -> None:
         self.client = client
 
     def create(self, body: Any) -> Answer:

@@ -8,9 +8,10 @@ The wiring in one place, for the command line and the pytest plugin:
     ...
     close_adapter(target.adapter)
 
-The SDK adapters report their requests' departures from the OpenAPI document and their
-results' departures from the answers to the checker, and add every exchange they record to
-the target client's log, so a failure's evidence shows the SDK's requests too.
+The SDK adapters hold their requests to the OpenAPI document and their results to the
+answers (the checks travel on each answer, reported by `Adapter.report_checks` once the step
+is recorded), and add every exchange they record to the target client's log, so a
+failure's evidence shows the SDK's requests too.
 """
 
 from __future__ import annotations
@@ -62,17 +63,12 @@ def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
 
 def adapter_versions(adapter: Adapter) -> dict[str, str]:
     """The adapter's name and its SDK's name and version, for the report's `versions`."""
-    describe = getattr(adapter, "versions", None)
-    if callable(describe):
-        return dict(describe())
-    return {"adapter": adapter.name}
+    return dict(adapter.describe())
 
 
 def close_adapter(adapter: Adapter) -> None:
     """Stops what the adapter started (an event loop, a driver process)."""
-    close = getattr(adapter, "close", None)
-    if callable(close) and not isinstance(adapter, HttpAdapter):  # the client is not its own
-        close()
+    adapter.close()
 
 
 def _log_of(client: TargetClient) -> Callable[[Exchange], None]:

@@ -30,6 +30,7 @@ class Scenario:
     def step(self, text: str, *answers: Answer) -> None:
         codes = ", ".join(str(a.status or "no answer") for a in answers)
         self.steps.append(f"{text} -> {codes}" if answers else text)
+        self.target.adapter.report_checks(self.check, answers)  # the SDK's, once stepped
 
     def create(self, body: dict[str, Any], expectation: Expectation | None = None) -> str | None:
         """Creates an upload; its ID when the target accepted it and it is well formed."""

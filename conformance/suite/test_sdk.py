@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from conformance.adapters.sdk_python import check_chunked_upload
+from conformance.adapters.chunked import check_chunked_upload
+from conformance.adapters.sdk_template import SdkAdapter
 from conformance.suite._verdict import fail_on_broken_musts
 from conformance.target import Target
 
 
 def test_the_sdks_chunked_upload_helper(uploads_target: Target) -> None:
-    if not hasattr(uploads_target.adapter, "upload_file_chunked"):
+    adapter = uploads_target.adapter
+    if not isinstance(adapter, SdkAdapter):
         uploads_target.recorder.cannot_test("SDK-CHUNKED-UPLOAD",
                                             "the run has no SDK with a chunked upload helper")
         return
     since = len(uploads_target.recorder.failures)
-    check_chunked_upload(uploads_target.adapter, uploads_target.checker,  # type: ignore[arg-type]
-                         uploads_target.client, seed=uploads_target.seed)
+    check_chunked_upload(adapter, uploads_target.checker, uploads_target.client,
+                         seed=uploads_target.seed)
     fail_on_broken_musts(uploads_target, since)

@@ -8,7 +8,7 @@ import openai
 import pytest
 from adapter_helpers import API_KEY
 
-from conformance.adapters.base import Adapter
+from conformance.adapters.base import Adapter, Capabilities
 from conformance.adapters.driver import DriverAdapter
 from conformance.adapters.http import HttpAdapter
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
@@ -31,10 +31,21 @@ def _make(client: TargetClient, sdk: str | None, driver: str | None = None,
                         checker=Checker(Recorder(), lambda: client.recent(6)))
 
 
+def test_every_adapter_is_an_adapter() -> None:
+    from conformance.adapters.sdk_template import SdkAdapter
+
+    assert issubclass(HttpAdapter, Adapter) and not issubclass(HttpAdapter, SdkAdapter)
+    for cls in (OpenAIPythonAdapter, OpenAIPythonAsyncAdapter, DriverAdapter):
+        assert issubclass(cls, SdkAdapter)
+    with pytest.raises(TypeError):
+        Adapter()  # type: ignore[abstract]
+
+
 @pytest.mark.parametrize("sdk", [None, "", "http"])
 def test_no_sdk_is_plain_http(client: TargetClient, sdk: str | None) -> None:
     adapter = _make(client, sdk)
     assert isinstance(adapter, HttpAdapter)
+    assert adapter.capabilities == Capabilities(chunked_upload=False, sdk=False)
     assert adapter_versions(adapter) == {"adapter": "http"}
     close_adapter(adapter)  # the client is the caller's: still usable
     assert client.request("GET", "/uploads").status is not None
@@ -46,6 +57,8 @@ def test_the_python_sdks(client: TargetClient, sdk: str, cls: type) -> None:
     adapter = _make(client, sdk)
     try:
         assert type(adapter) is cls
+        assert adapter.capabilities == Capabilities(chunked_upload=True, expires_after=True,
+                                                    sdk=True)
         versions = adapter_versions(adapter)
         assert versions["adapter"] == sdk and versions["sdk_version"] == openai.__version__
         answer = adapter.cancel("upload_nope")  # type: ignore[attr-defined]
@@ -60,6 +73,7 @@ def test_a_driver(client: TargetClient, fake_driver: list[str]) -> None:
     adapter = _make(client, None, command)
     try:
         assert isinstance(adapter, DriverAdapter)
+        assert adapter.capabilities.sdk and not adapter.capabilities.chunked_upload
         assert adapter_versions(adapter) == {"adapter": "driver (fake-sdk)", "sdk": "fake-sdk",
                                              "sdk_version": "0.1", "sdk_driver": command}
     finally:

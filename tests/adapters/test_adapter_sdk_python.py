@@ -30,10 +30,12 @@ from conformance.adapters.sdk_python import (
     PayloadReader,
     check_chunked_upload,
 )
+from conformance.adapters.sdk_template import SdkCheck
 from conformance.checks import Checker
 from conformance.client import TargetClient
 from conformance.emulator import EmulatorConfig, EmulatorServer
 from conformance.recorder import ConformanceFailure, Recorder
+from conformance.suite._scenario import scenario
 from conformance.target import Target
 from strategies.payloads import Payload
 
@@ -96,6 +98,7 @@ def test_an_unreachable_target_is_a_connection_error_not_an_sdk_fault() -> None:
     adapter = OpenAIPythonAdapter(f"http://127.0.0.1:{port}/v1", API_KEY,
                                   checker=Checker(recorder, list), timeout=2)
     answer = adapter.cancel("upload_1")
+    adapter.report_checks(Checker(recorder, list), [answer])
     adapter.close()
     assert isinstance(answer, SdkAnswer) and answer.status is None and answer.exchange.error
     assert isinstance(answer.sdk_error, openai.APIConnectionError)
@@ -187,11 +190,25 @@ def test_an_sdk_that_sends_nothing_is_reported_then_bypassed(sync_target: Target
 
     adapter = Refuses(sync_target.base_url, API_KEY, checker=sync_target.checker,
                       fallback=HttpAdapter(sync_target.client))
+    answer = adapter.cancel("upload_nope")  # the operation itself does not raise
+    assert answer.status == 404  # through the fallback: raw HTTP
+    assert answer.checks == [SdkCheck("SDK-REQUEST-CONFORMS", "openai-python: cancel sent 0 "
+                                      "requests, not 1 (retries are off)")]
     with pytest.raises(ConformanceFailure, match="sent 0 requests"):
-        adapter.cancel("upload_nope")
-    sync_target.checker.waived.add("SDK-REQUEST-CONFORMS")
-    assert adapter.cancel("upload_nope").status == 404  # through the fallback: raw HTTP
+        adapter.report_checks(sync_target.checker, [answer])
+    adapter.report_checks(sync_target.checker, [answer])  # reported once: no second raise
     adapter.close()
+
+
+def test_an_sdk_fault_is_raised_after_its_step_is_recorded(sync_target: Target) -> None:
+    sync_target.adapter = ShiftedBytes(sync_target.base_url, API_KEY, checker=sync_target.checker,
+                                  fallback=HttpAdapter(sync_target.client))
+    with scenario(sync_target, "a create through a faulty SDK") as script, \
+            pytest.raises(ConformanceFailure, match="/bytes") as raised:
+        script.create({"filename": "x.txt", "purpose": "assistants", "bytes": 4,
+                       "mime_type": "text/plain"})
+    assert raised.value.steps and raised.value.steps[-1].startswith("create(")
+    sync_target.adapter.close()
 
 
 def _chunked_by_hand(sdk: Any, kwargs: dict[str, Any], *, reorder: Callable[[list[str]],
