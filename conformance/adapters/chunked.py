@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-from conformance.adapters.request_checks import HttpRecord, Intended, SentRequest
+from conformance.adapters.sdk_records import HttpRecord, SentRequest
 from conformance.adapters.sdk_template import SdkAdapter, SdkCheck
 from conformance.checks import Checker
 from conformance.client import TargetClient
+from conformance.openapi.judge import Intended
 from conformance.recorder import ConformanceFailure
 from conformance.results import Finding
 from strategies.payloads import Payload

@@ -22,15 +22,12 @@ from urllib.parse import quote
 
 from conformance.adapters.base import Adapter, Capabilities
 from conformance.adapters.driver_pipe import Connection, DriverError, temporary_file
-from conformance.adapters.request_checks import (
+from conformance.adapters.sdk_checks import error_body_problems, json_mismatches
+from conformance.adapters.sdk_records import (
     FormField,
     HttpRecord,
-    Intended,
-    RequestJudge,
     SentRequest,
     authorization_problem,
-    error_body_problems,
-    json_mismatches,
     parse_json_body,
     recorded_url,
     redact_headers,
@@ -40,6 +37,7 @@ from conformance.adapters.sdk_template import SdkAdapter, SdkOutcome, Sink, json
 from conformance.checks import Answer, Checker
 from conformance.client import MISSING
 from conformance.evidence import REDACTED, Redactor
+from conformance.openapi.judge import Intended, RequestJudge
 from conformance.results import Exchange
 from strategies.payloads import Payload
 

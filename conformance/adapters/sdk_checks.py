@@ -9,10 +9,10 @@ exception, is what the target sent. `SdkChecks` reports both to the suite's `Che
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
-from conformance.adapters.sdk_records import HttpRecord, SentRequest
+from conformance.adapters.sdk_records import SentRequest
 from conformance.checks import Checker
 from conformance.client import MISSING
 from conformance.openapi.judge import Intended, RequestJudge, default_judge
@@ -111,31 +111,6 @@ class SdkChecks:
         self.sdk = sdk
         self.base_url = base_url
         self.judge = judge or default_judge()
-
-    def requests(self, what: str, records: Sequence[HttpRecord], intended: Intended) -> bool:
-        """SDK-REQUEST-CONFORMS: one request for the operation, as the document has it.
-
-        Raises for a departure (unless the requirement already failed); False if it departed.
-        """
-        if self.checker is None:
-            return True
-        if len(records) != 1:
-            self.checker.fail(REQUEST_REQUIREMENT,
-                              f"{self.sdk}: {what} sent {len(records)} requests, not 1 "
-                              "(retries are off)")
-            return False
-        problems = request_problems(self.judge, records[0].sent, intended,
-                                    self.base_url)
-        return self.checker.expect(not problems, REQUEST_REQUIREMENT,
-                                   f"{self.sdk}: the request for {what} departs from the "
-                                   f"OpenAPI document: {'; '.join(problems)}")
-
-    def result(self, what: str, problems: Sequence[str]) -> None:
-        """SDK-RESULT-MATCHES: what the SDK gave back is what the target sent."""
-        if self.checker is None:
-            return
-        self.checker.expect(not problems, RESULT_REQUIREMENT,
-                            f"{self.sdk}: {what}: {'; '.join(problems)}")
 
     def error_class(self, status: int, class_name: str, generic: str,
                     matches: bool | None = None) -> str | None:

@@ -24,9 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from conformance.adapters.base import Adapter, Capabilities
 from conformance.adapters.chunked import DEFAULT_CHUNKED_SIZES, check_chunked_upload
-from conformance.adapters.request_checks import (
-    Intended,
-    RequestJudge,
+from conformance.adapters.sdk_checks import (
     error_body_problems,
     expected_error_class,
     json_mismatches,
@@ -43,6 +41,7 @@ from conformance.adapters.sdk_wire import (
     http_library,
 )
 from conformance.checks import Answer, Checker
+from conformance.openapi.judge import Intended, RequestJudge
 from conformance.results import Exchange
 from strategies.payloads import Payload
 

@@ -25,15 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from conformance.adapters.base import Adapter, Capabilities
-from conformance.adapters.request_checks import (
-    ChunkedRun,
-    HttpRecord,
-    Intended,
-    RequestJudge,
-    SdkAnswer,
-    SdkChecks,
-)
+from conformance.adapters.sdk_checks import SdkChecks
+from conformance.adapters.sdk_records import ChunkedRun, HttpRecord, SdkAnswer
 from conformance.checks import Answer, Checker
+from conformance.openapi.judge import Intended, RequestJudge
 from conformance.results import Exchange
 
 __all__ = ["REQUEST_REQUIREMENT", "RESULT_REQUIREMENT", "CheckedAnswer", "SdkAdapter",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine
 from types import ModuleType
 from typing import Any
 
-from conformance.adapters.request_checks import (
+from conformance.adapters.sdk_records import (
     HttpRecord,
     MultipartScanner,
     SentRequest,

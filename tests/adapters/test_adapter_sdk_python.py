@@ -22,7 +22,6 @@ from adapter_helpers import (
 )
 
 from conformance.adapters.http import HttpAdapter
-from conformance.adapters.request_checks import SdkAnswer
 from conformance.adapters.sdk_python import (
     DEFAULT_CHUNKED_SIZES,
     OpenAIPythonAdapter,
@@ -30,6 +29,7 @@ from conformance.adapters.sdk_python import (
     PayloadReader,
     check_chunked_upload,
 )
+from conformance.adapters.sdk_records import SdkAnswer
 from conformance.adapters.sdk_template import SdkCheck
 from conformance.checks import Checker
 from conformance.client import TargetClient
