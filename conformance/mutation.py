@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from conformance.profiles import PROFILES
-from conformance.results import Outcome, RunReport
+from conformance.report import ReportError, load_report
+from conformance.results import Outcome
 
 CLEAN = "(clean emulator)"
 RUN_TIMEOUT_S = 600
@@ -89,8 +90,8 @@ def _run_one(name: str, description: str, args: argparse.Namespace,
         return MutantResult(name, description, False, "", RUN_TIMEOUT_S, 0, 2, "timed out")
     seconds = round(time.monotonic() - started, 1)
     try:
-        report = RunReport.from_dict(json.loads((report_dir / "report.json").read_text()))
-    except (OSError, ValueError, KeyError) as error:
+        report = load_report(report_dir / "report.json")
+    except ReportError as error:
         tail = " / ".join((finished.stderr or finished.stdout).strip().splitlines()[-3:])
         return MutantResult(name, description, False, "", seconds, 0, 2,
                             f"no report ({error}): {tail}")

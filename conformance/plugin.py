@@ -1,98 +1,136 @@
-"""The pytest plugin: target options, the `uploads_target` fixture, and result collection.
+"""The pytest plugin: the suite's options, the `uploads_target` fixture, result collection.
 
 Loaded by pytest through the package's entry point, it stays inert unless a test asks for
-`uploads_target` (the suite's modules in `conformance.suite` do). Each process (the main
-one, or each xdist worker) gets its own `Target`; after every test the findings travel in
-the test report's user_properties to the controlling process, which merges them and, at
-the end of the session, writes the reports.
+`uploads_target` (the suite's modules in `conformance.suite` do). The controlling process
+holds one `Collector`: `conformance.run.run` passes it in as a plugin instance, with its
+settings; a plain `pytest --pyargs conformance.suite --uploads-...` session gets one built
+from its `--uploads-*` options (and $OPENAI_BASE_URL / $OPENAI_API_KEY, as the official
+SDKs read them), which also writes the reports and the summary at the session's end.
+
+Each process (the controller, or each xdist worker) gets its own `Target`; after every
+test the findings travel in the test report's user_properties to the collector. Workers
+get the settings, the API key among them, in xdist's `workerinput`: it travels on the
+channel xdist opened to each worker it started, so the key is never put on a command
+line, in an environment variable or in a file, where other processes could read it.
 """
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import os
 import secrets
+import time
 import traceback
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
 from conformance.adapters.http import HttpAdapter
-from conformance.adapters.registry import SDK_CHOICES, adapter_versions, close_adapter, make_adapter
+from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
 from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
-from conformance.report import write_reports
 from conformance.report.console import render_summary
-from conformance.reporting import RunFacts, build_report
+from conformance.reporting import RunFacts, build_report, now_iso
 from conformance.results import RunReport
+from conformance.run import OPTIONS, RunSettings, publish, settings_from_options
 from conformance.target import Target
 
 FINDINGS_KEY = "uploads_conformance_findings"
 ERROR_KEY = "uploads_conformance_internal_error"
 ADAPTER_KEY = "uploads_conformance_adapter"
-HYPOTHESIS_HOME_VARIABLE = "UPLOADS_CONFORMANCE_HYPOTHESIS_HOME"
+SETTINGS_KEY = "uploads_conformance_settings"  # in xdist's workerinput
+
+_SETTINGS = pytest.StashKey[RunSettings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("uploads-conformance", "OpenAI Uploads API conformance")
-    group.addoption("--uploads-base-url", default=None,
-                    help="the target's base URL (e.g. http://127.0.0.1:8000/v1); default: "
-                         "$OPENAI_BASE_URL, else an embedded emulator")
-    group.addoption("--uploads-api-key", default=None,
-                    help="the target's API key (default: $OPENAI_API_KEY)")
-    group.addoption("--uploads-profile", default="quick", choices=sorted(PROFILES))
-    group.addoption("--uploads-seed", type=int, default=None, help="reproduce a run")
-    group.addoption("--uploads-report-dir", default=None,
-                    help="write report.json, junit.xml, report.md, report.html here")
-    group.addoption("--uploads-openapi", default=None,
-                    help="OpenAPI document for the schema checks (default: the project's)")
-    group.addoption("--uploads-mutant", default=None,
-                    help="run the embedded emulator with this mutant switched on")
-    group.addoption("--uploads-fail-fast", action="store_true",
-                    help="stop at the first MUST failure")
-    group.addoption("--uploads-sdk", default=None, choices=SDK_CHOICES,
-                    help="run the operations through this SDK (default: plain HTTP)")
-    group.addoption("--uploads-sdk-driver", default=None, metavar="COMMAND",
-                    help="run the operations through a driver program (docs/sdk-drivers.md)")
-    # `uploads-conformance run` prints the summary itself, after applying a baseline.
-    group.addoption("--uploads-no-summary", action="store_true", help=argparse.SUPPRESS)
+    for option in OPTIONS:
+        if option.in_plugin:
+            group.addoption(option.plugin_flag, **option.parser_arguments())
 
 
-class Session:
-    """The controller's view of a run: merged findings and internal errors."""
+class Collector:
+    """The controller's side of a run: settings out to the workers, findings back."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
         self.recorder = Recorder()
         self.errors: list[str] = []
-        self.ran_suite = False
-        self.report: RunReport | None = None
         self.adapter_versions: dict[str, str] = {}
+        self.ran_suite = False
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[SETTINGS_KEY] = self.settings.to_wire()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, value in report.user_properties:
+            if key == FINDINGS_KEY:
+                self.ran_suite = True
+                self.recorder.merge(value)
+            elif key == ERROR_KEY:
+                self.errors.append(value)
+            elif key == ADAPTER_KEY:
+                self.adapter_versions.update(value)
+
+    def build_report(self, facts: RunFacts) -> RunReport | None:
+        """The report of what the suite found; None if none of its tests ran."""
+        if not self.ran_suite:
+            return None
+        report = build_report(self.recorder, self.errors, facts)
+        report.versions.update(self.adapter_versions)
+        return report
 
 
-_SESSION_KEY = pytest.StashKey[Session]()
+class _SessionCollector(Collector):
+    """The collector of a plain pytest session: it also times it and writes the reports."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        super().__init__(settings)
+        self.report: RunReport | None = None
+        self._started_at = now_iso()
+        self._started = time.monotonic()
+
+    def pytest_sessionfinish(self) -> None:
+        facts = self.settings.facts(self._started_at,
+                                    round(time.monotonic() - self._started, 2))
+        report = self.build_report(facts)
+        if report is not None:
+            self.report = publish(report, self.settings)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is not None:
+            terminalreporter.write_sep("=", "uploads-conformance")
+            terminalreporter.write_line(render_summary(self.report))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_SESSION_KEY] = Session()
-    if config.getoption("uploads_seed") is None:
-        config.option.uploads_seed = int.from_bytes(os.urandom(4), "big") >> 1
-
-
-def pytest_configure_node(node: Any) -> None:
-    # xdist: every worker must use the controller's seed.
-    node.workerinput["uploads_seed"] = node.config.getoption("uploads_seed")
-
-
-def _seed(config: pytest.Config) -> int:
     worker_input = getattr(config, "workerinput", None)
-    if worker_input and "uploads_seed" in worker_input:
-        return int(worker_input["uploads_seed"])
-    return int(config.getoption("uploads_seed"))
+    if worker_input is not None:  # an xdist worker: its controller holds the collector
+        wire = worker_input.get(SETTINGS_KEY)
+        config.stash[_SETTINGS] = (RunSettings.from_wire(wire) if wire is not None
+                                   else _settings_from_options(config))
+        return
+    collector = next((p for p in config.pluginmanager.get_plugins()
+                      if isinstance(p, Collector)), None)
+    if collector is None:
+        collector = _SessionCollector(_settings_from_options(config))
+        config.pluginmanager.register(collector, "uploads-conformance-collector")
+    config.stash[_SETTINGS] = collector.settings
+
+
+def _settings_from_options(config: pytest.Config) -> RunSettings:
+    values = {o.name: config.getoption(o.plugin_dest) for o in OPTIONS if o.in_plugin}
+    settings = settings_from_options(values, os.environ).with_seed()
+    if values["report_dir"] is None:  # under pytest, report files only when asked for
+        settings = dataclasses.replace(settings, report_dir=None)
+    return settings
 
 
 # Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner.
@@ -112,17 +150,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
-    profile = PROFILES[config.getoption("uploads_profile")]
-    base_url = config.getoption("uploads_base_url") or os.environ.get("OPENAI_BASE_URL")
-    api_key = config.getoption("uploads_api_key") or os.environ.get("OPENAI_API_KEY")
-    home = os.environ.get(HYPOTHESIS_HOME_VARIABLE)
-    if home:
-        # Set by `uploads-conformance run`: Hypothesis's caches stay out of the user's cwd.
-        set_hypothesis_home_dir(home)
+    settings = config.stash[_SETTINGS]
+    profile = PROFILES[settings.profile]
+    base_url, api_key = settings.base_url, settings.api_key
     with ExitStack() as stack:
+        if settings.hypothesis_home is not None:
+            stack.enter_context(_hypothesis_home(settings.hypothesis_home))
         clock_is_ours = True
         if base_url is None:
-            base_url, api_key = _start_emulator(stack, config.getoption("uploads_mutant"))
+            base_url, api_key = _start_emulator(stack, settings.mutant)
         else:
             # Parallel workers share an external target's clock: advancing it would
             # expire the other workers' uploads.
@@ -130,10 +166,10 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         client = stack.enter_context(TargetClient(base_url, api_key))
         target = Target(base_url=base_url, client=client, adapter=HttpAdapter(client),
                         recorder=Recorder(), profile=profile, clock_is_ours=clock_is_ours,
-                        fail_fast=config.getoption("uploads_fail_fast"), seed=_seed(config),
-                        api_key=api_key, openapi=_path(config.getoption("uploads_openapi")))
+                        fail_fast=settings.fail_fast, seed=settings.seed or 0,
+                        api_key=api_key, openapi=settings.openapi)
         target.adapter = make_adapter(
-            config.getoption("uploads_sdk"), config.getoption("uploads_sdk_driver"),
+            settings.sdk, settings.sdk_driver,
             base_url=base_url, api_key=api_key, client=client, checker=target.checker)
         stack.callback(close_adapter, target.adapter)  # registered after the client: closes first
         if not target.adapter.capabilities.sdk:
@@ -154,8 +190,15 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         yield target
 
 
-def _path(value: str | None) -> Path | None:
-    return Path(value) if value else None
+@contextmanager
+def _hypothesis_home(home: Path) -> Iterator[None]:
+    """Hypothesis's caches go to `home` for the session, then back where they were."""
+    previous = storage_directory(intent_to_write=False).home_directory
+    set_hypothesis_home_dir(home)
+    try:
+        yield
+    finally:
+        set_hypothesis_home_dir(previous)
 
 
 def _start_emulator(stack: ExitStack, mutant: str | None) -> tuple[str, str]:
@@ -189,71 +232,3 @@ def _target_of(item: pytest.Item) -> Target | None:
         return None
     funcargs = getattr(item, "funcargs", {})
     return funcargs.get("uploads_target")
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    session = _controller_session(report)
-    if session is None:
-        return
-    for key, value in report.user_properties:
-        if key == FINDINGS_KEY:
-            session.ran_suite = True
-            session.recorder.merge(value)
-        elif key == ERROR_KEY:
-            session.errors.append(value)
-        elif key == ADAPTER_KEY:
-            session.adapter_versions.update(value)
-
-
-_CONFIG: list[pytest.Config] = []
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG[:] = [session.config]
-
-
-def _controller_session(report: pytest.TestReport) -> Session | None:
-    if not _CONFIG or hasattr(_CONFIG[0], "workerinput"):
-        return None
-    return _CONFIG[0].stash[_SESSION_KEY]
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    config = session.config
-    if hasattr(config, "workerinput"):
-        return
-    state = config.stash[_SESSION_KEY]
-    if not state.ran_suite:
-        return
-    report = build_report(state.recorder, state.errors, _run_facts(config))
-    report.versions.update(state.adapter_versions)
-    state.report = report
-    report_dir = config.getoption("uploads_report_dir")
-    if report_dir:
-        api_key = config.getoption("uploads_api_key") or os.environ.get("OPENAI_API_KEY")
-        write_reports(report, Path(report_dir), redact=[api_key])
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    state = config.stash.get(_SESSION_KEY, None)
-    if config.getoption("uploads_no_summary"):
-        return
-    if state is not None and state.report is not None:
-        terminalreporter.write_sep("=", "uploads-conformance")
-        terminalreporter.write_line(render_summary(state.report))
-
-
-def _run_facts(config: pytest.Config) -> RunFacts:
-    base_url = config.getoption("uploads_base_url") or os.environ.get("OPENAI_BASE_URL")
-    mutant = config.getoption("uploads_mutant")
-    if base_url:
-        target, kind = base_url, "external"
-    else:
-        target = "embedded emulator"
-        kind = f"embedded emulator (mutant {mutant})" if mutant else "embedded emulator"
-    adapter = config.getoption("uploads_sdk") or (
-        "driver: " + config.getoption("uploads_sdk_driver")
-        if config.getoption("uploads_sdk_driver") else "http")
-    return RunFacts(target=target, target_kind=kind, profile=config.getoption("uploads_profile"),
-                    seed=_seed(config), adapter=adapter)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+from conformance.evidence import Redactor
 from conformance.recorder import Recorder
 from conformance.results import Outcome, RunReport
 
@@ -22,6 +24,8 @@ EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_RUN_FAILED = 0, 1, 2
 
 @dataclass(frozen=True, slots=True)
 class RunFacts:
+    """The header of a report: what was tested, how, when and for how long."""
+
     target: str
     target_kind: str
     profile: str
@@ -31,14 +35,14 @@ class RunFacts:
     duration_s: float = 0.0
 
 
-def versions(adapter_version: dict[str, str] | None = None) -> dict[str, str]:
+def versions() -> dict[str, str]:
+    """The versions of Python and of the suite's packages (the adapter adds its own)."""
     found = {"python": platform.python_version()}
     for package in ("uploads-conformance", "hypothesis", "schemathesis", "httpx", "pytest"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             found[package] = "not installed"
-    found.update(adapter_version or {})
     return found
 
 
@@ -90,13 +94,35 @@ def run_failed_report(facts: RunFacts, error: str) -> RunReport:
     return build_report(Recorder(), [error], facts)
 
 
+def redacted(report: RunReport, *secrets: str | None) -> RunReport:
+    """A copy of the report with the secrets scrubbed from every text in it: a check's
+    message may quote an answer that echoed the key, and the report is shown and written."""
+    redactor = Redactor(*secrets)
+    return RunReport.from_dict(_scrub(report.to_dict(), redactor))
+
+
+def _scrub(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, dict):
+        return {key: _scrub(item, redactor) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, redactor) for item in value]
+    return value
+
+
 # --- baselines: deviations a team has accepted ---------------------------------------------
 
 BASELINE_VERSION = 1
 
 
+def failed_ids(report: RunReport) -> list[str]:
+    """The failed requirements, sorted: what a baseline written from this run accepts."""
+    return sorted(r.id for r in report.requirements if r.status is Outcome.FAIL)
+
+
 def write_baseline(report: RunReport, path: Path) -> list[str]:
-    failed = sorted(r.id for r in report.requirements if r.status is Outcome.FAIL)
+    failed = failed_ids(report)
     path.write_text(json.dumps({
         "baseline_version": BASELINE_VERSION,
         "target": report.target,

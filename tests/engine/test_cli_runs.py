@@ -1,15 +1,20 @@
-"""End to end: `uploads-conformance run` and `mutants` against the embedded emulator."""
+"""End to end: `uploads-conformance run` and `mutants`, and the Python API they share."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conformance import RunSettings, run
 from conformance.emulator import MUTANTS
+from conformance.report import load_report
+from conformance.reporting import failed_ids
+from conformance.run import OPTIONS, settings_from_options
 
 
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -61,3 +66,103 @@ def test_an_unreachable_target_exits_2_with_a_report(tmp_path: Path) -> None:
     assert report["exit_status"] == 2
     for path in tmp_path.iterdir():
         assert "sk-secret-123" not in path.read_text()
+
+
+def test_a_report_dir_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("")
+    result = cli("run", "--report-dir", str(not_a_dir / "reports"), timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("uploads-conformance: error: cannot write"), \
+        result.stderr
+
+
+# --- the Python API: `from conformance import run, RunSettings` -----------------------------
+
+KEY = "sk-api-secret-5b1f0e7c"
+
+
+def test_settings_that_allow_no_run_give_a_written_report_not_an_exception(
+        tmp_path: Path) -> None:
+    report = run(RunSettings(base_url="http://127.0.0.1:9/v1", api_key=KEY,
+                             report_dir=tmp_path, seed=4))
+    assert report.exit_status == 2 and "unreachable" in report.errors[0]
+    assert load_report(tmp_path / "report.json").to_dict() == report.to_dict()
+    for path in tmp_path.iterdir():
+        assert KEY not in path.read_text(), path.name
+    assert run(RunSettings(workers=0, report_dir=None)).errors == ["-n must be at least 1"]
+
+
+@pytest.mark.slow
+def test_the_python_api_runs_the_suite_in_process_and_returns_the_report_it_wrote(
+        tmp_path: Path) -> None:
+    environment = dict(os.environ)
+    report = run(RunSettings(mutant="part-limit-off-by-one", fail_fast=True, seed=11,
+                             api_key=KEY, report_dir=tmp_path))
+    assert report.exit_status == 1, report.verdict
+    assert "PART-SIZE-LIMIT" in failed_ids(report)
+    # Written once, whole: the files hold the report as returned, start time and duration too.
+    assert load_report(tmp_path / "report.json").to_dict() == report.to_dict()
+    assert report.duration_s > 0 and report.started_at
+    assert report.target_kind == "embedded emulator (mutant part-limit-off-by-one)"
+    # (The nested pytest session clears the outer one's PYTEST_CURRENT_TEST; nothing is added.)
+    changed = {k for k, v in os.environ.items() if environment.get(k) != v}
+    assert not changed, f"settings handed over in the environment: {sorted(changed)}"
+    for path in tmp_path.iterdir():
+        assert KEY not in path.read_text(), path.name
+
+
+# --- settings: one table of options for the command line and the plugin ---------------------
+
+
+def test_the_command_line_reads_its_options_and_the_sdk_environment_into_settings() -> None:
+    from conformance.cli import build_parser
+
+    args = build_parser().parse_args([
+        "run", "--report-dir", "out", "--profile", "standard", "--seed", "5", "-n", "3",
+        "--fail-fast", "--sdk", "openai-python", "--baseline", "b.json"])
+    environ = {"OPENAI_BASE_URL": "http://127.0.0.1:8000/v1", "OPENAI_API_KEY": KEY}
+    settings = settings_from_options(vars(args), environ)
+    assert settings == RunSettings(
+        base_url="http://127.0.0.1:8000/v1", api_key=KEY, report_dir=Path("out"),
+        profile="standard", seed=5, workers=3, fail_fast=True, sdk="openai-python",
+        baseline=Path("b.json"))
+    bare = settings_from_options(vars(build_parser().parse_args(["run"])), {})
+    assert bare == RunSettings()
+    assert KEY not in repr(settings), "the key shown in the settings' repr"
+
+
+class _Options:
+    """What pytest's config answers to `getoption`, for the plugin's options."""
+
+    def __init__(self, **given: object) -> None:
+        self.given = given
+
+    def getoption(self, dest: str) -> object:
+        return self.given.get(dest.removeprefix("uploads_"), False if dest.endswith(
+            "fail_fast") else None)
+
+
+def test_the_plugin_offers_the_same_options_and_reads_the_sdk_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance import plugin
+
+    offered = {o.plugin_flag for o in OPTIONS if o.in_plugin}
+    assert {"--uploads-base-url", "--uploads-api-key", "--uploads-report-dir",
+            "--uploads-profile", "--uploads-seed", "--uploads-fail-fast"} <= offered
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    settings = plugin._settings_from_options(_Options(profile="thorough"))  # type: ignore[arg-type]
+    assert (settings.profile, settings.api_key, settings.base_url) == ("thorough", KEY, None)
+    assert settings.seed is not None, "the controller picks the seed its workers share"
+    assert settings.report_dir is None, "under pytest, report files only when asked for"
+
+
+def test_settings_cross_to_xdist_workers_as_plain_values() -> None:
+    import execnet
+
+    settings = RunSettings(base_url="http://h/v1", api_key=KEY, openapi=Path("o.yaml"),
+                           seed=9, hypothesis_home=Path("/tmp/h"))
+    wire = execnet.loads(execnet.dumps(settings.to_wire()))  # what xdist's channel carries
+    assert RunSettings.from_wire(wire) == settings
