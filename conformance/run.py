@@ -33,6 +33,7 @@ from conformance.reporting import (
     read_baseline,
     redacted,
     run_failed_report,
+    settle,
     write_baseline,
 )
 from conformance.results import RunReport
@@ -229,6 +230,11 @@ def run(settings: RunSettings) -> RunReport:
         why = ("interrupted" if code == _PYTEST_INTERRUPTED
                else f"the suite did not finish (pytest exit {code})")
         return publish(run_failed_report(facts, why), settings)
+    if code == _PYTEST_INTERRUPTED:
+        # What ran is reported, but an interrupted run is never a verdict on the target.
+        report.errors.append("the run was interrupted before it finished; what did not run "
+                             "is not tested")
+        settle(report)
     if accepted is not None:
         apply_baseline(report, accepted, str(settings.baseline))
     report = publish(report, settings)
