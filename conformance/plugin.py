@@ -36,7 +36,7 @@ from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
 from conformance.reporting import RunFacts, build_report, now_iso
-from conformance.results import RunReport
+from conformance.results import RunReport, Untested
 from conformance.run import OPTIONS, RunSettings, publish, settings_from_options
 from conformance.target import Target
 
@@ -175,18 +175,20 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         if not target.adapter.capabilities.sdk:
             for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
                                 "SDK-CHUNKED-UPLOAD"):
-                target.recorder.cannot_test(requirement, "run with --sdk or --sdk-driver")
+                target.recorder.cannot_test(requirement, "run with --sdk or --sdk-driver",
+                                            Untested.SETTINGS)
         if clock_is_ours and profile.use_test_controls and not target.has_test_controls:
             target.recorder.cannot_test(
                 "EXPIRY-ENFORCED", "the target offers no test controls (GET <base>/_conformance)"
                 "; expiry would take an hour")
         elif not profile.use_test_controls:
             target.recorder.cannot_test(
-                "EXPIRY-ENFORCED", f"profile {profile.name} does not use test controls")
+                "EXPIRY-ENFORCED", f"profile {profile.name} does not use test controls",
+                Untested.SETTINGS)
         if not clock_is_ours and profile.use_test_controls:
             target.recorder.cannot_test(
                 "EXPIRY-ENFORCED", "the target's clock is shared by parallel workers; "
-                "run with -n 1 to test expiry")
+                "run with -n 1 to test expiry", Untested.SETTINGS)
         yield target
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from conformance import requirements
-from conformance.results import Exchange, Finding, Outcome, RequirementResult
+from conformance.results import Exchange, Finding, Outcome, RequirementResult, Untested
 
 MAX_FAILURES_KEPT = 3  # per requirement: the first few tell the story
 MAX_OBSERVATIONS_KEPT = 20
@@ -56,6 +56,7 @@ class Recorder:
         self.failures: list[Finding] = []
         self.observations: dict[str, Counter[str]] = {}
         self.not_testable: dict[str, str] = {}
+        self.untested_causes: dict[str, str] = {}  # requirement -> Untested value
         self.first_failure_s: float | None = None  # seconds into the run, for mutant reports
 
     # --- what checks call -------------------------------------------------------------
@@ -66,8 +67,13 @@ class Recorder:
     def observe(self, requirement: str, observation: str) -> None:
         self.observations.setdefault(requirement, Counter())[observation] += 1
 
-    def cannot_test(self, requirement: str, reason: str) -> None:
+    def cannot_test(self, requirement: str, reason: str,
+                    cause: Untested = Untested.TARGET) -> None:
+        """The requirement cannot be tested in this run, for the cause given: the target
+        lacks what it needs, or the run's settings leave it out. (A requirement nothing
+        checked and nobody excused is untested for the suite's own reasons: incomplete.)"""
         self.not_testable.setdefault(requirement, reason)
+        self.untested_causes.setdefault(requirement, cause.value)
 
     def failed(self, finding: Finding, at_s: float | None = None) -> None:
         self.failures.append(finding)
@@ -88,6 +94,7 @@ class Recorder:
         self.failures.clear()
         self.observations.clear()
         self.not_testable.clear()
+        self.untested_causes.clear()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +102,7 @@ class Recorder:
             "failures": [f.to_dict() for f in self.failures],
             "observations": {k: dict(v) for k, v in self.observations.items()},
             "not_testable": dict(self.not_testable),
+            "untested_causes": dict(self.untested_causes),
             "first_failure_s": self.first_failure_s,
         }
 
@@ -105,6 +113,8 @@ class Recorder:
             self.observations.setdefault(req, Counter()).update(seen)
         for req, reason in data["not_testable"].items():
             self.not_testable.setdefault(req, reason)
+        for req, cause in data.get("untested_causes", {}).items():
+            self.untested_causes.setdefault(req, cause)
         theirs = data.get("first_failure_s")
         if theirs is not None and (self.first_failure_s is None or theirs < self.first_failure_s):
             self.first_failure_s = theirs
@@ -135,8 +145,10 @@ class Recorder:
                 result.not_testable_reason = "" if seen else "not observed in this run"
             elif passes == 0:
                 result.status = Outcome.NOT_TESTABLE
+                result.untested_cause = self.untested_causes.get(
+                    req.id, Untested.INCOMPLETE.value)
                 result.not_testable_reason = self.not_testable.get(
-                    req.id, "no check of it ran in this run (on a target failing many "
-                    "requirements, the run may stop exploring before it gets there)")
+                    req.id, "no check of it ran in this run: the run is incomplete "
+                    "(exploration stopped early, or never reached it)")
             results.append(result)
         return results

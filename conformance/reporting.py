@@ -17,7 +17,7 @@ from typing import Any
 
 from conformance.evidence import Redactor
 from conformance.recorder import Recorder
-from conformance.results import Outcome, RunReport
+from conformance.results import Outcome, RunReport, Untested
 
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_RUN_FAILED = 0, 1, 2
 
@@ -71,13 +71,18 @@ def settle(report: RunReport) -> None:
         report.exit_status = EXIT_NOT_CONFORMANT
         report.verdict = (f"NOT CONFORMANT: {summary['must_failed']} MUST requirement(s) "
                           "failed")
+    elif incomplete := incomplete_musts(report):
+        report.exit_status = EXIT_RUN_FAILED
+        report.verdict = (f"INCOMPLETE: {len(incomplete)} MUST requirement(s) never ran "
+                          f"({', '.join(incomplete)}), so the run cannot call the target "
+                          "conformant; see each one's reason")
     elif summary["baseline_accepted"]:
         report.exit_status = EXIT_CONFORMANT
         report.verdict = ("CONFORMANT APART FROM THE BASELINE: no MUST failure beyond "
                           "the accepted deviations")
     else:
         report.exit_status = EXIT_CONFORMANT
-        report.verdict = "CONFORMANT: every MUST requirement tested passed"
+        report.verdict = "CONFORMANT: every MUST requirement that applies ran and passed"
     extras = []
     if summary["should_failed"]:
         extras.append(f"{summary['should_failed']} SHOULD requirement(s) failed")
@@ -87,6 +92,13 @@ def settle(report: RunReport) -> None:
         extras.append(f"{summary[Outcome.NOT_TESTABLE.value]} requirement(s) not testable here")
     if extras and not report.errors:
         report.verdict += " (" + "; ".join(extras) + ")"
+
+
+def incomplete_musts(report: RunReport) -> list[str]:
+    """MUST requirements nothing ran for a reason of the suite's own (not the target's)."""
+    return [r.id for r in report.requirements
+            if r.level == "MUST" and r.status is Outcome.NOT_TESTABLE and not r.baseline
+            and r.untested_cause == Untested.INCOMPLETE.value]
 
 
 def run_failed_report(facts: RunFacts, error: str) -> RunReport:

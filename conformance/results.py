@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 
 class Outcome(StrEnum):
@@ -78,6 +78,14 @@ class Finding:
         )
 
 
+class Untested(StrEnum):
+    """Why a requirement was not tested: only INCOMPLETE keeps a run from a verdict."""
+
+    TARGET = "target"  # the target lacks what the check needs (test controls, downloads)
+    SETTINGS = "settings"  # the run's settings leave it out (profile, no SDK, -n)
+    INCOMPLETE = "incomplete"  # the suite's own reason: nothing ran it
+
+
 @dataclass(slots=True)
 class RequirementResult:
     """The verdict on one requirement, with the evidence behind it."""
@@ -93,6 +101,7 @@ class RequirementResult:
     observations: list[str] = field(default_factory=list)  # distinct INFO observations
     not_testable_reason: str = ""
     baseline: bool = False  # a failure accepted by --baseline
+    untested_cause: str = ""  # an Untested value when status is NOT_TESTABLE
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +116,7 @@ class RequirementResult:
             "observations": list(self.observations),
             "not_testable_reason": self.not_testable_reason,
             "baseline": self.baseline,
+            "untested_cause": self.untested_cause,
         }
 
     @classmethod
@@ -123,6 +133,7 @@ class RequirementResult:
             observations=list(data.get("observations", [])),
             not_testable_reason=data.get("not_testable_reason", ""),
             baseline=data.get("baseline", False),
+            untested_cause=data.get("untested_cause", ""),
         )
 
 

@@ -15,7 +15,8 @@ from conformance.reporting import (
     read_baseline,
     write_baseline,
 )
-from conformance.results import Outcome, RunReport
+from conformance.requirements import CATALOG, Level
+from conformance.results import Outcome, RunReport, Untested
 
 FACTS = RunFacts(target="http://127.0.0.1:1/v1", target_kind="external", profile="quick",
                  seed=7)
@@ -23,6 +24,15 @@ FACTS = RunFacts(target="http://127.0.0.1:1/v1", target_kind="external", profile
 
 def by_id(report: RunReport) -> dict[str, Outcome]:
     return {r.id: r.status for r in report.requirements}
+
+
+def every_must_ran() -> Recorder:
+    """A recorder in which every MUST requirement was checked once and held."""
+    recorder = Recorder()
+    for requirement in CATALOG.values():
+        if requirement.level is Level.MUST:
+            recorder.passed(requirement.id)
+    return recorder
 
 
 def test_passes_failures_and_observations_become_verdicts() -> None:
@@ -43,8 +53,7 @@ def test_passes_failures_and_observations_become_verdicts() -> None:
 
 
 def test_should_failures_and_info_do_not_fail_the_run() -> None:
-    recorder = Recorder()
-    recorder.passed("CREATE-VALID")
+    recorder = every_must_ran()
     recorder.failed(ConformanceFailure("UPLOAD-CREATED-AT", "an hour off").to_finding("t"))
     recorder.observe("OPEN-REFUSAL-CODE", "COMPLETE-STATE: 409")
     report = build_report(recorder, [], FACTS)
@@ -72,7 +81,7 @@ def test_recorders_merge_across_workers() -> None:
 
 
 def test_a_baseline_accepts_known_deviations_only(tmp_path: Path) -> None:
-    recorder = Recorder()
+    recorder = every_must_ran()
     recorder.failed(ConformanceFailure("COMPLETE-MD5", "md5 ignored").to_finding("t"))
     report = build_report(recorder, [], FACTS)
     baseline = tmp_path / "baseline.json"
@@ -92,3 +101,41 @@ def test_a_bad_baseline_is_a_clear_error(tmp_path: Path, content: str) -> None:
     path.write_text(content)
     with pytest.raises(ValueError, match="baseline"):
         read_baseline(path)
+
+
+def test_a_must_nothing_ran_makes_the_run_incomplete_not_conformant() -> None:
+    recorder = every_must_ran()
+    recorder.passes.pop("COMPLETE-INVALID")
+    report = build_report(recorder, [], FACTS)
+    result = next(r for r in report.requirements if r.id == "COMPLETE-INVALID")
+    assert result.status is Outcome.NOT_TESTABLE
+    assert result.untested_cause == Untested.INCOMPLETE.value
+    assert report.exit_status == 2
+    assert report.verdict.startswith("INCOMPLETE") and "COMPLETE-INVALID" in report.verdict
+
+
+@pytest.mark.parametrize("cause", [Untested.TARGET, Untested.SETTINGS])
+def test_a_must_the_target_or_the_settings_exclude_leaves_the_run_conformant(
+        cause: Untested) -> None:
+    recorder = every_must_ran()
+    recorder.passes.pop("EXPIRY-ENFORCED")
+    recorder.cannot_test("EXPIRY-ENFORCED", "no test controls", cause)
+    report = build_report(recorder, [], FACTS)
+    result = next(r for r in report.requirements if r.id == "EXPIRY-ENFORCED")
+    assert (result.status, result.untested_cause) == (Outcome.NOT_TESTABLE, cause.value)
+    assert report.exit_status == 0
+
+
+def test_a_must_failure_outranks_an_incomplete_run() -> None:
+    recorder = every_must_ran()
+    recorder.passes.pop("COMPLETE-INVALID")
+    recorder.failed(ConformanceFailure("COMPLETE-MD5", "md5 ignored").to_finding("t"))
+    assert build_report(recorder, [], FACTS).exit_status == 1
+
+
+def test_untested_causes_travel_between_workers() -> None:
+    worker = Recorder()
+    worker.cannot_test("EXPIRY-ENFORCED", "clock shared", Untested.SETTINGS)
+    merged = Recorder()
+    merged.merge(json.loads(json.dumps(worker.to_dict())))
+    assert merged.untested_causes == {"EXPIRY-ENFORCED": "settings"}
