@@ -17,7 +17,7 @@ from typing import Any
 
 from conformance.evidence import Redactor
 from conformance.recorder import Recorder
-from conformance.results import Outcome, RunReport, Untested
+from conformance.results import Outcome, RunReport
 
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_RUN_FAILED = 0, 1, 2
 
@@ -71,7 +71,7 @@ def settle(report: RunReport) -> None:
         report.exit_status = EXIT_NOT_CONFORMANT
         report.verdict = (f"NOT CONFORMANT: {summary['must_failed']} MUST requirement(s) "
                           "failed")
-    elif incomplete := incomplete_musts(report):
+    elif incomplete := report.incomplete_musts():
         report.exit_status = EXIT_RUN_FAILED
         report.verdict = (f"INCOMPLETE: {len(incomplete)} MUST requirement(s) never ran "
                           f"({', '.join(incomplete)}), so the run cannot call the target "
@@ -92,13 +92,6 @@ def settle(report: RunReport) -> None:
         extras.append(f"{summary[Outcome.NOT_TESTABLE.value]} requirement(s) not testable here")
     if extras and not report.errors:
         report.verdict += " (" + "; ".join(extras) + ")"
-
-
-def incomplete_musts(report: RunReport) -> list[str]:
-    """MUST requirements nothing ran for a reason of the suite's own (not the target's)."""
-    return [r.id for r in report.requirements
-            if r.level == "MUST" and r.status is Outcome.NOT_TESTABLE and not r.baseline
-            and r.untested_cause == Untested.INCOMPLETE.value]
 
 
 def run_failed_report(facts: RunFacts, error: str) -> RunReport:

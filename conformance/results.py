@@ -194,6 +194,13 @@ class RunReport:
             requirements=[RequirementResult.from_dict(r) for r in data["requirements"]],
         )
 
+    def incomplete_musts(self) -> list[str]:
+        """MUST requirements nothing ran for a reason of the suite's own (not the target's
+        or the settings'): while there is one, the run gives no verdict (exit 2)."""
+        return [r.id for r in self.requirements
+                if r.level == "MUST" and r.status is Outcome.NOT_TESTABLE and not r.baseline
+                and r.untested_cause == Untested.INCOMPLETE.value]
+
     def summary(self) -> dict[str, int]:
         """Counts by status, plus failures split by level and baseline."""
         counts = {o.value: 0 for o in Outcome}

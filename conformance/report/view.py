@@ -71,6 +71,8 @@ def status_label(result: RequirementResult) -> str:
 
 def verdict_status(report: RunReport) -> str:
     """One word or two for the whole run, from its exit status."""
+    if report.exit_status == 2 and not report.errors and report.incomplete_musts():
+        return "INCOMPLETE"  # it ran, but left a MUST untested: no verdict either way
     return {0: "CONFORMANT", 1: "NOT CONFORMANT"}.get(report.exit_status, "RUN FAILED")
 
 
