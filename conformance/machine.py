@@ -17,7 +17,11 @@ from conformance import api
 from conformance.exerciser import Exerciser
 from conformance.model import Status
 from conformance.target import Target
-from strategies.malformed import malformed_json_requests, malformed_multipart_requests
+from strategies.malformed import (
+    malformed_json_requests,
+    malformed_multipart_requests,
+    unknown_upload_ids,
+)
 from strategies.orderings import (
     Ordering,
     OrderingKind,
@@ -30,7 +34,6 @@ from strategies.sizes import next_part_sizes, size_plans, split_evenly
 from strategies.uploads import invalid_create_requests, valid_create_requests
 
 MAX_PARALLEL_PARTS = 8
-UNKNOWN_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 WRONG_KEY = "sk-wrong-key-for-conformance"
 
 
@@ -296,8 +299,7 @@ class UploadsMachine(RuleBasedStateMachine):
     def _on_an_unknown_upload(self, data: st.DataObject) -> None:
         operation = data.draw(st.sampled_from([api.ADD_PART, api.COMPLETE, api.CANCEL]),
                               label="operation")
-        upload = "upload_" + data.draw(st.text(UNKNOWN_ID_CHARS, min_size=8, max_size=24),
-                                       label="id")
+        upload = data.draw(unknown_upload_ids(), label="id")
         if upload not in self.model.uploads:
             expectation = _expect_on(self.run, operation, upload)
             answer = self.run.send_raw(operation, upload, **_minimal_body(operation))

@@ -9,7 +9,6 @@ This module never imports the emulator: it is an independent reading of the rule
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,7 +23,6 @@ from conformance.api import (
     UPLOAD_LIMIT,
 )
 
-SAFE_MIME_TYPES = frozenset(SAFE_PURPOSE_MIME_TYPES)
 # Near the expiry instant the target's clock and ours may disagree by this much.
 EXPIRY_SLACK_S = 5.0
 
@@ -136,7 +134,7 @@ class Model:
             return refuse(requirement, f"the request is invalid: {problem}")
         if (leniency := create_request_leniency(body)) is not None:
             return either("OPEN-LENIENCY", leniency)
-        if (body["purpose"], body["mime_type"]) not in SAFE_MIME_TYPES:
+        if (body["purpose"], body["mime_type"]) not in SAFE_PURPOSE_MIME_TYPES:
             pair = f"{body['mime_type']!r} for purpose {body['purpose']!r}"
             return either("OPEN-MIME-TYPE", pair)
         if body["bytes"] == UPLOAD_LIMIT:
@@ -419,7 +417,3 @@ def _is_integer(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def duplicate_ids(ids: Sequence[str]) -> list[str]:
-    return [i for i, n in Counter(ids).items() if n > 1]
