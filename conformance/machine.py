@@ -145,8 +145,6 @@ class UploadsMachine(RuleBasedStateMachine):
         upload = data.draw(st.sampled_from(_ready(self)), label="upload")
         ordering = data.draw(valid_orderings(list(self.model.uploads[upload].parts)),
                              label="ordering")
-        if data.draw(st.integers(0, 4), label="slip in an unknown ID") == 4:
-            ordering = data.draw(with_an_unknown_id(ordering), label="with an unknown ID")
         right_md5 = self.model.right_md5(upload, ordering.part_ids)
         md5 = data.draw(md5_choices(right_md5), label="md5")
         if right_md5 is not None and md5 == right_md5:
@@ -155,6 +153,26 @@ class UploadsMachine(RuleBasedStateMachine):
                     Status.PENDING:
                 return
         self._complete(upload, ordering, md5)
+
+    @precondition(lambda self: bool(_ready(self)))
+    @rule(data=st.data())
+    def complete_a_full_upload_listing_an_unknown_part(self, data: st.DataObject) -> None:
+        """A part ID that was never issued, among every part: the completion is refused."""
+        upload = data.draw(st.sampled_from(_ready(self)), label="upload")
+        ordering = data.draw(valid_orderings(list(self.model.uploads[upload].parts)),
+                             label="ordering")
+        self._complete(upload, data.draw(with_an_unknown_id(ordering), label="unknown ID"),
+                       None)
+
+    @precondition(lambda self: bool(self.model.partly_filled(self.target.now())))
+    @rule(data=st.data())
+    def complete_an_upload_that_is_not_full(self, data: st.DataObject) -> None:
+        """Parts that do not add up to the declared bytes complete nothing, in any order."""
+        upload = data.draw(st.sampled_from(self.model.partly_filled(self.target.now())),
+                           label="upload")
+        ordering = data.draw(valid_orderings(list(self.model.uploads[upload].parts)),
+                             label="ordering")
+        self._complete(upload, ordering, None)
 
     @precondition(_has_parts)
     @rule(data=st.data())

@@ -333,6 +333,11 @@ class Model:
         return [u.id for u in self.tracked() if u.status_at(now) is Status.PENDING
                 and u.bytes_added == u.declared_bytes and not u.near_expiry(now)]
 
+    def partly_filled(self, now: float) -> list[str]:
+        """Pending uploads whose parts do not add up to their declared bytes."""
+        return [u.id for u in self.tracked() if u.status_at(now) is Status.PENDING
+                and not u.full and not u.near_expiry(now)]
+
     def finished(self, now: float) -> list[str]:
         """Completed or cancelled uploads."""
         return [u.id for u in self.tracked() if u.status in (Status.COMPLETED, Status.CANCELLED)
