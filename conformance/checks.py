@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from conformance.model import LIFETIME_S, Expectation, Verdict
+from conformance.api import LIFETIME_S, UPLOAD_STATUSES
+from conformance.model import Expectation, Verdict
 from conformance.recorder import ConformanceFailure, Recorder
 from conformance.results import Exchange
 
-UPLOAD_STATUSES = ("pending", "completed", "cancelled", "expired")
 CREATED_AT_TOLERANCE_S = 60
 EXPIRES_AT_TOLERANCE_S = 1
 

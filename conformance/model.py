@@ -9,27 +9,26 @@ This module never imports the emulator: it is an independent reading of the rule
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-PART_LIMIT = 64 * 1024 * 1024  # rule 1: 64 MB, read as the SDK's 64 MiB part size
-UPLOAD_LIMIT = 8 * 1024**3  # rule 2: 8 GB, read as 8 GiB
-LIFETIME_S = 3600  # rule 3: an upload expires one hour after it is created
-PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-EXPIRES_AFTER_RANGE = (3600, 2_592_000)
-# Purpose and mime_type pairs that every implementation accepts; other pairs may be
-# refused ("for some purposes the correct mime_type must be specified").
-SAFE_MIME_TYPES = frozenset({
-    ("assistants", "text/plain"), ("assistants", "application/pdf"),
-    ("batch", "application/jsonl"), ("fine-tune", "application/jsonl"),
-    ("fine-tune", "text/jsonl"), ("vision", "image/png"), ("user_data", "application/pdf"),
-    ("user_data", "text/plain"), ("evals", "application/jsonl"),
-})
+from conformance.api import (
+    EXPIRES_AFTER_RANGE,
+    LIFETIME_S,
+    PART_LIMIT,
+    PURPOSES,
+    SAFE_PURPOSE_MIME_TYPES,
+    UPLOAD_LIMIT,
+)
+
 # Near the expiry instant the target's clock and ours may disagree by this much.
 EXPIRY_SLACK_S = 5.0
+
+
+# The md5 of parts' contents, in the order given (the model keeps contents opaque).
+Digest = Callable[[Sequence[Any]], str]
 
 
 class Status(StrEnum):
@@ -86,6 +85,10 @@ class Upload:
     parts: dict[str, Part] = field(default_factory=dict)  # in the order they were accepted
     completed_with: list[str] = field(default_factory=list)  # part_ids of the completion
     file_id: str | None = None
+    parallel: bool = False  # some parts were sent at once: their order is not known
+    # The target broke this upload's state (took what it had to refuse): the model no
+    # longer knows what it holds, so no later answer about it is judged.
+    untracked: bool = False
 
     @property
     def expires_at(self) -> int:
@@ -103,11 +106,21 @@ class Upload:
     def bytes_added(self) -> int:
         return sum(p.size for p in self.parts.values())
 
+    @property
+    def remaining(self) -> int:
+        """Bytes still to add (below 0 when a target took parts past the declared size)."""
+        return self.declared_bytes - self.bytes_added
+
+    @property
+    def full(self) -> bool:
+        return self.remaining == 0
+
 
 class Model:
     """Every upload the suite created on the target, as the documentation says it must be."""
 
-    def __init__(self) -> None:
+    def __init__(self, digest: Digest | None = None) -> None:
+        self.digest = digest
         self.uploads: dict[str, Upload] = {}
         self.part_owner: dict[str, str] = {}  # part ID -> upload ID
         self.file_ids: set[str] = set()
@@ -121,7 +134,7 @@ class Model:
             return refuse(requirement, f"the request is invalid: {problem}")
         if (leniency := create_request_leniency(body)) is not None:
             return either("OPEN-LENIENCY", leniency)
-        if (body["purpose"], body["mime_type"]) not in SAFE_MIME_TYPES:
+        if (body["purpose"], body["mime_type"]) not in SAFE_PURPOSE_MIME_TYPES:
             pair = f"{body['mime_type']!r} for purpose {body['purpose']!r}"
             return either("OPEN-MIME-TYPE", pair)
         if body["bytes"] == UPLOAD_LIMIT:
@@ -141,7 +154,15 @@ class Model:
 
     # --- add part -------------------------------------------------------------------
 
-    def expect_add_part(self, upload_id: str, size: int, now: float) -> Expectation:
+    def expect_add_part(self, upload_id: str, size: int, now: float,
+                        parallel: bool = False) -> Expectation:
+        """`parallel`: the part is one of several sent at once (rule 4 allows it)."""
+        expectation = self._expect_add_part(upload_id, size, now)
+        if parallel and expectation.verdict is Verdict.ACCEPT:
+            return accept("PART-PARALLEL", "parts may be added in parallel")
+        return expectation
+
+    def _expect_add_part(self, upload_id: str, size: int, now: float) -> Expectation:
         upload = self.uploads.get(upload_id)
         if upload is None:
             return refuse("PART-UNKNOWN-UPLOAD", "the upload ID was never issued")
@@ -159,9 +180,14 @@ class Model:
             return accept("PART-SIZE-LIMIT", "a part of exactly 64 MiB is allowed")
         return accept("PART-VALID", "a part within the limits, added to a pending upload")
 
-    def record_part(self, upload_id: str, part: Part) -> None:
-        self.uploads[upload_id].parts[part.id] = part
+    def record_part(self, upload_id: str, part: Part, parallel: bool = False) -> None:
+        upload = self.uploads[upload_id]
+        upload.parts[part.id] = part
+        upload.parallel = upload.parallel or parallel
         self.part_owner[part.id] = upload_id
+
+    def expect_racing_part(self) -> Expectation:
+        return either("OPEN-OVERFLOW-PART", "a part racing a completion")
 
     # --- complete -------------------------------------------------------------------
 
@@ -169,7 +195,38 @@ class Model:
         self, upload_id: str, part_ids: Sequence[str], md5: str | None, now: float,
         right_md5: str | None = None,
     ) -> Expectation:
-        """`right_md5` is the md5 of the listed parts in order, when the caller knows it."""
+        """`right_md5` is the md5 of the listed parts in order (the model's digest computes
+        it from the recorded contents when not given)."""
+        if right_md5 is None and md5 is not None:
+            right_md5 = self.right_md5(upload_id, part_ids)
+        expectation = self._expect_complete(upload_id, part_ids, md5, now, right_md5)
+        return self._charged(expectation, upload_id, part_ids, md5)
+
+    def _charged(self, expectation: Expectation, upload_id: str, part_ids: Sequence[str],
+                 md5: str | None) -> Expectation:
+        """A refused valid completion, charged to the rule it most likely breaks."""
+        if expectation.verdict is not Verdict.ACCEPT:
+            return expectation
+        upload = self.uploads[upload_id]
+        # Parts sent in parallel arrive in an order we do not know: any order is "other".
+        if md5 is not None and (list(part_ids) != list(upload.parts) or upload.parallel):
+            return accept("COMPLETE-ORDER", "the md5 is that of the parts in part_ids order, "
+                          "and that order alone decides the bytes")
+        if upload.parallel:
+            return accept("PART-PARALLEL", "every part accepted in parallel must be usable")
+        return expectation
+
+    def expect_racing_completion(self, parts_taken: bool) -> Expectation:
+        """A full upload's completion while more parts were sent at the same time."""
+        if parts_taken:
+            # A part got in (before the completion, or wrongly after it): either verdict
+            # on the completion is possible.
+            return either("OPEN-SUBSET-COMPLETION", "a completion after a part it does not list")
+        return accept("RACE-LINEARIZABLE", "no racing part was taken, so in any order the "
+                      "completion saw exactly the parts it lists")
+
+    def _expect_complete(self, upload_id: str, part_ids: Sequence[str], md5: str | None,
+                         now: float, right_md5: str | None) -> Expectation:
         upload = self.uploads.get(upload_id)
         if upload is None:
             return refuse("COMPLETE-STATE", "the upload ID was never issued")
@@ -232,6 +289,24 @@ class Model:
     def record_cancel(self, upload_id: str) -> None:
         self.uploads[upload_id].status = Status.CANCELLED
 
+    # --- requests refused whatever the state ------------------------------------------
+
+    def expect_without_credentials(self) -> Expectation:
+        return refuse("AUTH-REQUIRED", "a request without the right API key is refused with 401")
+
+    def expect_lenient(self, what: str) -> Expectation:
+        """A request valid only by a lenient reading of the format (left open)."""
+        return either("OPEN-LENIENCY", what)
+
+    def expect_malformed(self, requirement: str) -> Expectation:
+        """A request whose body cannot be read as the operation's request."""
+        return refuse(requirement, "the request is malformed")
+
+    def lose_track(self, upload_id: str) -> None:
+        """The target took what it had to refuse: stop judging this upload."""
+        if upload_id in self.uploads:
+            self.uploads[upload_id].untracked = True
+
     # --- derived facts ----------------------------------------------------------------
 
     def completed_parts(self, upload_id: str) -> list[Part]:
@@ -239,8 +314,34 @@ class Model:
         upload = self.uploads[upload_id]
         return [upload.parts[p] for p in upload.completed_with]
 
+    def right_md5(self, upload_id: str, part_ids: Sequence[str]) -> str | None:
+        """The md5 of the listed parts in order, when they are distinct parts of the upload."""
+        upload = self.uploads.get(upload_id)
+        if self.digest is None or upload is None or len(set(part_ids)) != len(part_ids) \
+                or not all(p in upload.parts for p in part_ids):
+            return None
+        return self.digest([upload.parts[p].content for p in part_ids])
+
     def pending(self, now: float) -> list[Upload]:
         return [u for u in self.uploads.values() if u.status_at(now) is Status.PENDING]
+
+    def tracked(self) -> list[Upload]:
+        return [u for u in self.uploads.values() if not u.untracked]
+
+    def ready(self, now: float) -> list[str]:
+        """Pending uploads that hold exactly their declared bytes: ready to complete."""
+        return [u.id for u in self.tracked() if u.status_at(now) is Status.PENDING
+                and u.bytes_added == u.declared_bytes and not u.near_expiry(now)]
+
+    def partly_filled(self, now: float) -> list[str]:
+        """Pending uploads whose parts do not add up to their declared bytes."""
+        return [u.id for u in self.tracked() if u.status_at(now) is Status.PENDING
+                and not u.full and not u.near_expiry(now)]
+
+    def finished(self, now: float) -> list[str]:
+        """Completed or cancelled uploads."""
+        return [u.id for u in self.tracked() if u.status in (Status.COMPLETED, Status.CANCELLED)
+                and not u.near_expiry(now)]
 
 
 def _state_refusal(upload: Upload, now: float, requirement: str, what: str) -> Expectation | None:
@@ -321,7 +422,3 @@ def _is_integer(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def duplicate_ids(ids: Sequence[str]) -> list[str]:
-    return [i for i, n in Counter(ids).items() if n > 1]

@@ -1,9 +1,11 @@
 """Hypothesis strategies for the Uploads conformance suite, one concept per module.
 
-sizes       the documented limits; part sizes, declared sizes, size plans
-payloads    virtual part contents (seed + size), streamed digests, `matches`
+sizes       part sizes, declared sizes, size plans, the next part of an upload
+payloads    virtual part contents (seed + size), streamed digests, `matches`, md5 choices
 uploads     create request bodies: valid, invalid (with their fault), lenient
-orderings   `part_ids` lists for completion, by kind, with what the docs expect
+orderings   `part_ids` lists for completion, by kind
 malformed   raw malformed requests and odd IDs for the robustness checks
-lifecycles  short scripts of one upload's life for example-based tests
+
+The API's limits and enums come from `conformance.api`; what the documentation expects of
+a generated request is the oracle's (`conformance.model`) to say.
 """

@@ -22,6 +22,7 @@ __all__ = [
     "malformed_json_requests",
     "malformed_multipart_requests",
     "odd_ids",
+    "unknown_upload_ids",
 ]
 
 Operation = Literal["create", "add_part", "complete", "cancel"]
@@ -289,3 +290,8 @@ def odd_ids() -> st.SearchStrategy[OddId]:
         lambda s: OddId("upload_" + s, "well-formed but never issued")
     )
     return st.one_of(realistic, st.sampled_from([OddId(r, d) for r, d in _ODD_IDS]))
+
+
+def unknown_upload_ids() -> st.SearchStrategy[str]:
+    """Well-formed upload IDs no target issued: `upload_` and 8 to 24 alphanumerics."""
+    return st.text(alphabet=_ALNUM, min_size=8, max_size=24).map(lambda s: "upload_" + s)

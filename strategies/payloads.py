@@ -29,9 +29,11 @@ __all__ = [
     "concat_md5",
     "iter_concat",
     "matches",
+    "md5_choices",
     "payloads",
     "payloads_for_plan",
     "payloads_from_plan",
+    "wrong_md5",
 ]
 
 BLOCK_SIZE = 64 * 1024
@@ -249,3 +251,16 @@ def payloads_for_plan(plan: Sequence[int]) -> st.SearchStrategy[list[Payload]]:
         st.integers(0, _MAX_DISTINCT - 1), min_size=len(plan), max_size=len(plan), unique=True
     )
     return seeds.map(lambda drawn: [Payload(s, n) for s, n in zip(drawn, plan, strict=True)])
+
+
+def wrong_md5(right: str) -> str:
+    """A well-formed md5 that is not `right`: the md5 of other bytes."""
+    return hashlib.md5(right.encode()).hexdigest()
+
+
+def md5_choices(right: str | None) -> st.SearchStrategy[str | None]:
+    """The md5 a completion sends: none, the right one, a wrong one, or the right one in
+    upper-case hex (left open); a made-up one when the right one is not known."""
+    if right is None:
+        return st.sampled_from([None, "0" * 32])
+    return st.sampled_from([None, right, wrong_md5(right), right.upper()])

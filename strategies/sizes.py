@@ -11,8 +11,7 @@ from functools import lru_cache
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-PART_LIMIT = 64 * 1024 * 1024  # rule 1: the largest part (the SDK's default part size)
-UPLOAD_LIMIT = 8 * 1024**3  # rule 2: the largest declared size of an upload
+from conformance.api import PART_LIMIT, UPLOAD_LIMIT
 
 # Sizes where off-by-one and buffering bugs live: tiny, around the payload block size
 # (64 KiB) and common buffer sizes, and the documented limits themselves.
@@ -37,11 +36,13 @@ __all__ = [
     "PART_LIMIT",
     "UPLOAD_LIMIT",
     "declared_sizes",
+    "next_part_sizes",
     "oversized_part_sizes",
     "part_sizes",
     "size_plans",
     "size_plans_for_total",
     "sizes_between",
+    "split_evenly",
 ]
 
 
@@ -136,3 +137,18 @@ def _plan_for_total(
 ) -> list[int]:
     # A composite rather than flatmap: it shrinks the total and the plan together.
     return draw(size_plans(draw(totals), max_part, max_parts))
+
+
+def next_part_sizes(remaining: int) -> st.SearchStrategy[int]:
+    """The size of an upload's next part: mostly what fits the `remaining` bytes (all of
+    them first), sometimes an empty part or one too many bytes (both left open)."""
+    remaining = max(remaining, 0)  # below 0 when a target took parts past the declared size
+    fitting = st.integers(1, remaining) if remaining > 0 else st.just(1)
+    return st.one_of(st.just(max(remaining, 1)), fitting, st.just(0),
+                     st.integers(remaining + 1, remaining + 16))
+
+
+def split_evenly(total: int, count: int) -> list[int]:
+    """`count` sizes that differ by at most one byte and add up to `total`."""
+    base, extra = divmod(total, count)
+    return [base + (1 if i < extra else 0) for i in range(count)]

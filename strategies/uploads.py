@@ -16,7 +16,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from strategies.sizes import UPLOAD_LIMIT, declared_sizes
+from conformance.api import (
+    EXPIRES_AFTER_MAX,
+    EXPIRES_AFTER_MIN,
+    PURPOSES,
+    SAFE_PURPOSE_MIME_TYPES,
+    UPLOAD_LIMIT,
+)
+from strategies.sizes import declared_sizes
 
 __all__ = [
     "EXPIRES_AFTER_MAX",
@@ -33,22 +40,6 @@ __all__ = [
     "valid_create_requests",
 ]
 
-PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-EXPIRES_AFTER_MIN = 3600
-EXPIRES_AFTER_MAX = 2_592_000
-
-# Pairs every implementation accepts; other pairs are OPEN-MIME-TYPE observations.
-SAFE_PURPOSE_MIME_TYPES: tuple[tuple[str, str], ...] = (
-    ("assistants", "text/plain"),
-    ("assistants", "application/pdf"),
-    ("batch", "application/jsonl"),
-    ("fine-tune", "application/jsonl"),
-    ("fine-tune", "text/jsonl"),
-    ("vision", "image/png"),
-    ("user_data", "application/pdf"),
-    ("user_data", "text/plain"),
-    ("evals", "application/jsonl"),
-)
 MIME_EXTENSIONS = {
     "text/plain": ".txt",
     "application/pdf": ".pdf",
@@ -176,7 +167,8 @@ _Build = Callable[[st.DrawFn, dict[str, Any]], tuple[Any, str]]
 def _holder(body: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
     """The object holding `path` ("bytes", "expires_after.seconds") and the key in it."""
     if path.startswith("expires_after."):
-        nested = body.setdefault("expires_after", {"anchor": "created_at", "seconds": 3600})
+        nested = body.setdefault("expires_after",
+                                 {"anchor": "created_at", "seconds": EXPIRES_AFTER_MIN})
         return nested, path.split(".", 1)[1]
     return body, path
 

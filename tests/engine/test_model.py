@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.api import PART_LIMIT, UPLOAD_LIMIT
 from conformance.model import (
-    PART_LIMIT,
-    UPLOAD_LIMIT,
     Model,
     Part,
     Verdict,
@@ -115,3 +114,52 @@ def test_cancel_verdicts() -> None:
     model.record_complete("u1", ["p0"], "f1")
     assert model.expect_cancel("u1", T0 + 1).requirement == "CANCEL-STATE"
     assert model.expect_cancel("unknown", T0 + 1).verdict is Verdict.REFUSE
+
+
+def test_a_completion_in_another_order_or_after_parallel_parts_is_charged_to_its_rule() -> None:
+    model = model_with_upload(10, (4, 6))
+    assert model.expect_complete("u1", ["p1", "p0"], "right", T0 + 1,
+                                 right_md5="right").requirement == "COMPLETE-ORDER"
+    model.record_create({**VALID, "bytes": 2}, "u2", T0)
+    for part_id in ("q0", "q1"):
+        model.record_part("u2", Part(part_id, 1, None), parallel=True)
+    assert model.expect_complete("u2", ["q0", "q1"], None, T0 + 1).requirement == \
+        "PART-PARALLEL"
+    assert model.expect_add_part("u2", 0, T0 + 1, parallel=True).open
+    parallel_part = model_with_upload(10).expect_add_part("u1", 4, T0 + 1, parallel=True)
+    assert (parallel_part.verdict, parallel_part.requirement) == (Verdict.ACCEPT,
+                                                                  "PART-PARALLEL")
+
+
+def test_the_right_md5_comes_from_the_recorded_contents() -> None:
+    model = Model(digest=lambda contents: "+".join(contents))
+    model.record_create({**VALID, "bytes": 2}, "u1", T0)
+    model.record_part("u1", Part("p0", 1, "a"))
+    model.record_part("u1", Part("p1", 1, "b"))
+    assert model.right_md5("u1", ["p1", "p0"]) == "b+a"
+    assert model.right_md5("u1", ["p0", "p0"]) is None  # duplicates have no single md5
+    assert model.right_md5("u1", ["p0", "px"]) is None
+    assert model.expect_complete("u1", ["p0", "p1"], "a+b", T0 + 1).requirement == \
+        "COMPLETE-MD5"
+    assert model.expect_complete("u1", ["p0", "p1"], "b+a", T0 + 1).verdict is Verdict.REFUSE
+
+
+def test_ready_finished_and_untracked_uploads() -> None:
+    model = model_with_upload(4, (4,))
+    assert model.ready(T0 + 1) == ["u1"] and model.finished(T0 + 1) == []
+    model.record_complete("u1", ["p0"], "f1")
+    assert model.ready(T0 + 1) == [] and model.finished(T0 + 1) == ["u1"]
+    model.lose_track("u1")
+    assert model.finished(T0 + 1) == []
+    assert model.uploads["u1"].untracked
+
+
+def test_requests_refused_whatever_the_state() -> None:
+    model = Model()
+    assert model.expect_without_credentials().requirement == "AUTH-REQUIRED"
+    assert model.expect_malformed("CREATE-INVALID").verdict is Verdict.REFUSE
+    assert model.expect_lenient("bytes as 4.0").open
+    assert model.expect_racing_part().open
+    assert model.expect_racing_completion(parts_taken=True).open
+    assert model.expect_racing_completion(parts_taken=False).requirement == \
+        "RACE-LINEARIZABLE"

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lenient_target import lenient_app
 
-from conformance.machine import _part_size
+from strategies.sizes import next_part_sizes as _part_size
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from strategies.malformed import (
     malformed_json_requests,
     malformed_multipart_requests,
     odd_ids,
+    unknown_upload_ids,
 )
 
 NO_DB = settings(database=None, max_examples=2000, derandomize=True)  # find(), reproducibly
@@ -109,3 +110,8 @@ def test_odd_ids_fit_in_one_url_path_segment(odd: OddId) -> None:
 def test_odd_ids_include_path_tricks() -> None:
     found = find(odd_ids(), lambda odd: odd.raw == "..", settings=NO_DB)
     assert found.path_segment == "%2E%2E"
+
+
+@given(unknown_upload_ids())
+def test_unknown_upload_ids_look_issued(upload_id: str) -> None:
+    assert re.fullmatch(r"upload_[a-z0-9]{8,24}", upload_id), upload_id

@@ -1,4 +1,4 @@
-"""Orderings: each kind has its stated shape, and the documented expectation of each."""
+"""Orderings: each kind has its stated shape, and the oracle judges each kind as documented."""
 
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from conformance.requirements import CATALOG
+from conformance.model import Model, Part, Verdict
 from strategies.orderings import (
-    EXPECTATIONS,
-    Expectation,
     Ordering,
     OrderingKind,
-    expectation,
     orderings,
     unknown_part_ids,
     valid_orderings,
+    with_an_unknown_id,
 )
 
 NO_DB = settings(database=None, max_examples=2000, derandomize=True)  # find(), reproducibly
@@ -67,7 +65,7 @@ def test_each_kind_has_its_shape(data: st.DataObject, ids: list[str], with_forei
 def test_valid_orderings_are_permutations(data: st.DataObject, ids: list[str]) -> None:
     ordering = data.draw(valid_orderings(ids))
     assert sorted(ordering.part_ids) == sorted(ids)
-    assert expectation(ordering.kind, len(ids))[0] is Expectation.VALID
+    assert ordering.kind in {OrderingKind.IDENTITY, OrderingKind.REVERSED, OrderingKind.SHUFFLED}
 
 
 @pytest.mark.parametrize("kind", list(OrderingKind))
@@ -77,15 +75,40 @@ def test_every_kind_is_generated(kind: OrderingKind) -> None:
     check_shape(found, ids, FOREIGN)
 
 
-def test_the_documented_expectations() -> None:
-    refused = {k for k, (e, _) in EXPECTATIONS.items() if e is Expectation.REFUSED}
-    valid = {k for k, (e, _) in EXPECTATIONS.items() if e is Expectation.VALID}
-    assert refused == {OrderingKind.FOREIGN, OrderingKind.UNKNOWN}
-    assert valid == {OrderingKind.IDENTITY, OrderingKind.REVERSED, OrderingKind.SHUFFLED}
-    assert set(EXPECTATIONS) == set(OrderingKind)
-    assert all(requirement in CATALOG for _, requirement in EXPECTATIONS.values())
-    assert expectation(OrderingKind.EMPTY, 0) == (Expectation.OPEN, "OPEN-EMPTY-UPLOAD")
-    assert expectation(OrderingKind.EMPTY, 2) == (Expectation.OPEN, "OPEN-SUBSET-COMPLETION")
+def _full_upload(ids: list[str]) -> Model:
+    """A pending upload holding one byte per part, and another upload owning FOREIGN."""
+    model = Model()
+    body = {"filename": "a.txt", "purpose": "assistants", "mime_type": "text/plain"}
+    model.record_create({**body, "bytes": len(ids)}, "u1", 0)
+    model.record_create({**body, "bytes": len(FOREIGN)}, "u2", 0)
+    for part_id in ids:
+        model.record_part("u1", Part(part_id, 1, None))
+    for part_id in FOREIGN:
+        model.record_part("u2", Part(part_id, 1, None))
+    return model
+
+
+@given(st.data(), part_id_lists)
+def test_the_oracle_judges_each_kind_as_documented(data: st.DataObject, ids: list[str]) -> None:
+    ordering = data.draw(orderings(ids, FOREIGN))
+    expectation = _full_upload(ids).expect_complete("u1", ordering.part_ids, None, 1)
+    if ordering.kind in {OrderingKind.FOREIGN, OrderingKind.UNKNOWN}:
+        assert (expectation.verdict, expectation.requirement) == (
+            Verdict.REFUSE, "COMPLETE-FOREIGN-PART")
+    elif ordering.kind in {OrderingKind.IDENTITY, OrderingKind.REVERSED,
+                           OrderingKind.SHUFFLED} and ids:
+        assert expectation.verdict is Verdict.ACCEPT
+    else:  # subsets, duplicates, the empty list: left open, or short of the declared bytes
+        assert expectation.verdict is not Verdict.ACCEPT
+
+
+@given(st.data(), part_id_lists)
+def test_an_unknown_id_is_slipped_into_a_valid_ordering(data: st.DataObject,
+                                                        ids: list[str]) -> None:
+    ordering = data.draw(with_an_unknown_id(data.draw(valid_orderings(ids))))
+    assert ordering.kind is OrderingKind.UNKNOWN
+    strangers = [p for p in ordering.part_ids if p not in ids]
+    assert len(strangers) == 1 and len(ordering.part_ids) == len(ids) + 1
 
 
 @given(unknown_part_ids(avoid=["part_" + "a" * 24, "part_"]))

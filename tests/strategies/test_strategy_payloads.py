@@ -9,16 +9,19 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
+from conformance.api import PART_LIMIT
 from strategies.payloads import (
     Payload,
     concat_md5,
     iter_concat,
     matches,
+    md5_choices,
     payloads,
     payloads_for_plan,
     payloads_from_plan,
+    wrong_md5,
 )
-from strategies.sizes import PART_LIMIT, size_plans_for_total
+from strategies.sizes import size_plans_for_total
 
 BLOCK = 64 * 1024
 # Generating and comparing a few hundred KiB may take longer than the default deadline
@@ -147,3 +150,14 @@ def test_payloads_shrink_to_seed_zero_and_few_bytes() -> None:
     assert found.seed == 0 and 1001 <= found.size <= 4097
     plan_parts = find(payloads_for_plan([1, 2, 3]), lambda ps: True)
     assert [p.seed for p in plan_parts] == [0, 1, 2]
+
+
+@given(md5_choices(hashlib.md5(b"abc").hexdigest()))
+def test_md5_choices_are_none_or_well_formed(md5: str | None) -> None:
+    assert md5 is None or (len(md5) == 32 and int(md5, 16) >= 0)
+
+
+def test_a_wrong_md5_is_well_formed_and_not_the_right_one() -> None:
+    right = hashlib.md5(b"abc").hexdigest()
+    assert wrong_md5(right) != right and len(wrong_md5(right)) == 32
+    assert find(md5_choices(None), lambda md5: md5 is not None) == "0" * 32

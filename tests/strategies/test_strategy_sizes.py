@@ -7,14 +7,15 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from conformance.api import PART_LIMIT, UPLOAD_LIMIT
 from strategies.sizes import (
-    PART_LIMIT,
-    UPLOAD_LIMIT,
     declared_sizes,
+    next_part_sizes,
     oversized_part_sizes,
     part_sizes,
     size_plans,
     size_plans_for_total,
+    split_evenly,
 )
 
 NO_DB = settings(database=None, max_examples=2000, derandomize=True)  # find(), reproducibly
@@ -96,3 +97,20 @@ def test_plans_shrink_to_full_parts_then_the_remainder() -> None:
 def test_plans_with_a_drawn_total_shrink_to_few_bytes() -> None:
     plan = find(size_plans_for_total(10**6, max_part=1000), lambda p: len(p) >= 3, settings=NO_DB)
     assert plan == [1, 1, 1]
+
+
+@given(st.integers(-64, 64), st.data())
+def test_the_next_part_is_never_negative_and_mostly_fits(remaining: int,
+                                                        data: st.DataObject) -> None:
+    size = data.draw(next_part_sizes(remaining))
+    assert 0 <= size <= max(remaining, 0) + 16
+
+
+def test_the_next_part_shrinks_to_all_that_remains() -> None:
+    assert find(next_part_sizes(10), lambda size: True, settings=NO_DB) == 10
+
+
+@given(st.integers(1, 10_000), st.integers(1, 8))
+def test_split_evenly_adds_up(total: int, count: int) -> None:
+    sizes = split_evenly(total, count)
+    assert len(sizes) == count and sum(sizes) == total and max(sizes) - min(sizes) <= 1

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from hypothesis import Phase, find, given, settings
 
+from conformance.api import SAFE_PURPOSE_MIME_TYPES, UPLOAD_LIMIT
 from conformance.requirements import CATALOG
-from strategies.sizes import UPLOAD_LIMIT
 from strategies.uploads import (
     MIME_EXTENSIONS,
-    SAFE_PURPOSE_MIME_TYPES,
     InvalidRequest,
     filenames,
     invalid_create_requests,
