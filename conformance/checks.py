@@ -63,10 +63,14 @@ class Checker:
     def ok(self, requirement: str) -> None:
         self.recorder.passed(requirement)
 
-    def fail(self, requirement: str, message: str) -> None:
-        if requirement in self.waived:
+    def fail(self, requirement: str, message: str, also: Sequence[str] = ()) -> None:
+        """Raises the failure of `requirement` (and of `also`, broken by the same answer),
+        leaving out those already failed in this run."""
+        broken = [r for r in (requirement, *also) if r not in self.waived]
+        if not broken:
             return
-        failure = ConformanceFailure.of(requirement, message, self.evidence())
+        failure = ConformanceFailure.of(broken[0], message, self.evidence())
+        failure.also_breaks = broken[1:]
         failure.steps = list(self.current_steps)
         if self.first_failure is None:
             self.first_failure = failure
@@ -98,7 +102,16 @@ class Checker:
             self.fail("NO-SERVER-ERROR", f"{what}: no usable answer ({answer.exchange.error})")
             return False
         if status >= 500:
-            self.fail("NO-SERVER-ERROR", f"{what}: answered {status}")
+            if expectation.verdict is Verdict.EITHER:
+                self.fail("NO-SERVER-ERROR", f"{what}: answered {status}")
+            else:
+                # The rule probed called for an answer (a refusal, or a success): a server
+                # error breaks it, not only NO-SERVER-ERROR.
+                wanted = "a refusal (4xx)" if expectation.verdict is Verdict.REFUSE else \
+                    "a success"
+                self.fail(expectation.requirement, f"{what} was answered {status} where "
+                          f"{wanted} is due: {expectation.reason}{_error_message(answer)}",
+                          also=["NO-SERVER-ERROR"])
             return False
         accepted = 200 <= status < 300
         if expectation.verdict is not Verdict.ACCEPT:

@@ -84,8 +84,9 @@ def explore(target: Target, machine: type[RuleBasedStateMachine], name: str,
 
 
 def _record(target: Target, failure: ConformanceFailure, name: str) -> None:
-    target.recorder.failed(failure.to_finding(name), at_s=target.elapsed())
-    target.checker.waived.add(failure.requirement)
+    for finding in failure.to_findings(name):
+        target.recorder.failed(finding, at_s=target.elapsed())
+        target.checker.waived.add(finding.requirement)
 
 
 def _first_line(error: BaseException) -> str:

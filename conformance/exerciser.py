@@ -284,7 +284,8 @@ def scenario(target: Target, name: str) -> Iterator[Exerciser]:
         yield exerciser
     except ConformanceFailure as failure:
         failure.steps = list(exerciser.steps)
-        target.recorder.failed(failure.to_finding(f"scenario: {name}"), at_s=target.elapsed())
+        for finding in failure.to_findings(f"scenario: {name}"):
+            target.recorder.failed(finding, at_s=target.elapsed())
     finally:
         exerciser.cancel_what_is_pending()
 

@@ -134,8 +134,8 @@ def _settings_from_options(config: pytest.Config) -> RunSettings:
 
 
 # Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner.
-_MODULE_ORDER = ("test_limits", "test_unknown_ids", "test_parallel", "test_stateful",
-                 "test_leniency", "test_schema")
+_MODULE_ORDER = ("test_limits", "test_unknown_ids", "test_parallel", "test_probes",
+                 "test_stateful", "test_leniency", "test_schema")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -29,6 +29,9 @@ class ConformanceFailure(AssertionError):
         self.message = message
         self.exchanges = list(exchanges)
         self.steps: list[str] = []
+        # Other requirements the same answer breaks (a 5xx where a refusal was due breaks
+        # the probed rule and NO-SERVER-ERROR): each gets a finding of its own.
+        self.also_breaks: list[str] = []
 
     @classmethod
     def of(cls, requirement: str, message: str,
@@ -45,6 +48,12 @@ class ConformanceFailure(AssertionError):
     def to_finding(self, source: str) -> Finding:
         return Finding(self.requirement, Outcome.FAIL, self.message, list(self.steps),
                        self.exchanges, source)
+
+    def to_findings(self, source: str) -> list[Finding]:
+        """One finding per broken requirement, all with the same steps and evidence."""
+        return [self.to_finding(source)] + [
+            Finding(other, Outcome.FAIL, self.message, list(self.steps), self.exchanges, source)
+            for other in self.also_breaks]
 
 
 _FAILURE_TYPES: dict[str, type[ConformanceFailure]] = {}

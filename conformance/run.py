@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.evidence import redact_url
 from conformance.profiles import PROFILES
@@ -37,6 +37,9 @@ from conformance.reporting import (
     write_baseline,
 )
 from conformance.results import RunReport
+
+if TYPE_CHECKING:
+    from conformance.client import TargetClient
 
 __all__ = ["OPTIONS", "Option", "RunSettings", "SettingsError", "publish", "run",
            "settings_from_options"]
@@ -305,11 +308,30 @@ def _check_report_dir(report_dir: Path) -> None:
 def _check_reachable(base_url: str, api_key: str | None) -> None:
     from conformance.client import TargetClient, TargetUnreachable
 
+
     try:
         with TargetClient(base_url, api_key, timeout=10.0, max_retries=1) as client:
             client.check_reachable()
+            if api_key is not None:
+                _check_key_accepted(client)
     except TargetUnreachable as error:
         raise SettingsError(str(error)) from None
+
+
+def _check_key_accepted(client: TargetClient) -> None:
+    """A run whose every request the target refuses with 401 tests nothing: say so first.
+
+    One harmless request with the key (cancelling an upload that was never issued) tells:
+    a target that takes the key answers it with a refusal of the ID (or anything else), and
+    only one that refuses the key answers 401. (A rotated CI secret is the usual cause.)
+    """
+    from conformance.api import CANCEL
+
+    answer = client.request("POST", CANCEL.path("upload_uploads_conformance_key_check"))
+    if answer.status == 401:
+        raise SettingsError(
+            "the target refused the API key with 401 (a request with it to "
+            f"{CANCEL.path('upload_…')}): check --api-key or OPENAI_API_KEY; nothing was tested")
 
 
 def _pytest_args(settings: RunSettings) -> list[str]:

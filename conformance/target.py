@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance import api
 from conformance.adapters.base import Adapter
 from conformance.checks import Checker
 from conformance.client import TargetClient
@@ -70,10 +71,13 @@ class Target:
     def files_served(self, file_id: str) -> bool:
         """Whether GET /files/{id} serves completed files (asked once, then remembered)."""
         if self._files_served is None:
-            answer = self.client.request("GET", f"/files/{file_id}")
+            answer = self.client.request("GET", api.file_path(file_id))
             self._files_served = answer.status == 200
             seen = "served" if self._files_served else f"not served ({answer.status})"
             self.recorder.observe("OPEN-FILE-ENDPOINTS", f"GET /files/{{id}} {seen}")
+            if not self._files_served:
+                self.recorder.cannot_test("CONTENT-BYTES", "the target does not serve a "
+                                          f"completed file (GET /files/{{id}}: {answer.status})")
         return self._files_served
 
     def spend(self, payload_bytes: int) -> bool:

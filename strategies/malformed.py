@@ -195,11 +195,10 @@ _GOOD_PART = _multipart([("data", "part.bin")])
 _DATA_HEADERS_END = _GOOD_PART.index(b"\r\n\r\n")
 
 
-@st.composite
-def malformed_multipart_requests(draw: st.DrawFn) -> RawRequest:
-    """Add-part requests without a usable `data` file field (PART-INVALID: 4xx, never 5xx)."""
-    cut = draw(st.integers(1, _DATA_HEADERS_END))  # inside the data field's headers
-    cases = [
+def malformed_part_cases(cut: int = 10) -> list[tuple[str, str | None, bytes]]:
+    """(description, content type, body) of add-part requests without a usable `data` file
+    field; `cut` is where the truncated one stops, inside the data field's headers."""
+    return [
         ("no data field", _form(), _multipart([("purpose", None)])),
         ("a file field named 'file' instead of 'data'", _form(), _multipart([("file", "a.bin")])),
         ("empty multipart form", _form(), f"--{_BOUNDARY}--\r\n".encode()),
@@ -216,7 +215,13 @@ def malformed_multipart_requests(draw: st.DrawFn) -> RawRequest:
         ("not multipart: text", "text/plain", _DATA),
         ("multipart body without a Content-Type header", None, _GOOD_PART),
     ]
-    description, content_type, body = draw(st.sampled_from(cases))
+
+
+@st.composite
+def malformed_multipart_requests(draw: st.DrawFn) -> RawRequest:
+    """Add-part requests without a usable `data` file field (PART-INVALID: 4xx, never 5xx)."""
+    cut = draw(st.integers(1, _DATA_HEADERS_END))  # inside the data field's headers
+    description, content_type, body = draw(st.sampled_from(malformed_part_cases(cut)))
     return RawRequest(description, "add_part", content_type, body, "PART-INVALID")
 
 

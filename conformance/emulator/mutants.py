@@ -284,6 +284,15 @@ class UnknownCreateFieldsIgnored(Mutant):
         return False
 
 
+class CompleteFieldsUnchecked(Mutant):
+    name = "complete-fields-unchecked"
+    description = ("a complete request's unknown fields are ignored and a non-string md5 "
+                   "is dropped, not refused")
+
+    def checks_complete_body(self) -> bool:
+        return False
+
+
 MUTANT_RULES: tuple[type[Mutant], ...] = (
     PartLimitOffByOne, PartLimitMissing, UploadLimitOffByOne, UploadLimitMissing,
     ByteCountUnchecked, ByteCountSkipsLastPart, OrderIgnored, Md5Unchecked,
@@ -291,7 +300,7 @@ MUTANT_RULES: tuple[type[Mutant], ...] = (
     CancelAfterComplete, StatusNotUpdated, ForeignPartAccepted, UnknownPartIgnored,
     LostUpdate, UploadIdCollision, ExpiresAfterADay, ExpiryNotEnforced,
     FileMissing, FileBytesWrong, ErrorEnvelopeMissing, ServerErrorOnBadJson,
-    AuthNotEnforced, UnknownCreateFieldsIgnored, FilenameTruncated,
+    AuthNotEnforced, UnknownCreateFieldsIgnored, FilenameTruncated, CompleteFieldsUnchecked,
     AcceptsNegativeBytes, UploadWithoutObject,
 )
 

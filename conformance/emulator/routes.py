@@ -63,7 +63,7 @@ class UploadRoutes:
     async def complete_upload(self, request: Request) -> Response:
         upload_id = request.path_params["upload_id"]
         self._service.find(upload_id)  # an unknown upload is 404 whatever the body says
-        completion = parse_complete(await read_json_object(request, self._rules))
+        completion = parse_complete(await read_json_object(request, self._rules), self._rules)
         upload = await self._service.complete(upload_id, completion)
         return self._upload_answer(upload)
 

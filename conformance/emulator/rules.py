@@ -45,6 +45,10 @@ class Rules:
     def refuses_unknown_create_fields(self) -> bool:
         return True
 
+    def checks_complete_body(self) -> bool:
+        """Whether a complete body's unknown fields and md5 type are refused."""
+        return True
+
     def bad_json(self, parse_error: Exception, refusal: ApiError) -> Exception:
         """What a body that is not JSON raises: the 400 `refusal`."""
         return refusal

@@ -82,14 +82,18 @@ def parse_create(body: Mapping[str, Any], rules: Rules) -> CreateUpload:
                         _expires_after(body.get("expires_after")))
 
 
-def parse_complete(body: Mapping[str, Any]) -> CompleteUpload:
-    _only_known_fields(body, _COMPLETE_FIELDS)
+def parse_complete(body: Mapping[str, Any], rules: Rules) -> CompleteUpload:
+    strict = rules.checks_complete_body()
+    if strict:
+        _only_known_fields(body, _COMPLETE_FIELDS)
     _required_fields(body, ("part_ids",))
     part_ids = body["part_ids"]
     if not isinstance(part_ids, list) or not all(isinstance(p, str) for p in part_ids):
         raise bad_request("part_ids must be an array of strings.", param="part_ids",
                           code="invalid_type")
     md5 = body.get("md5")
+    if md5 is not None and not strict and not isinstance(md5, str):
+        md5 = None  # what a lax reader of the body does with a number
     if md5 is not None:
         if not isinstance(md5, str) or not _MD5.fullmatch(md5):
             raise bad_request("md5 must be 32 hexadecimal digits.", param="md5",

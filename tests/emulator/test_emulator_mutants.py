@@ -192,6 +192,11 @@ def upload_object_field_missing(api: Api) -> bool:
     return "object" not in api.new_upload(10)
 
 
+def lax_complete_body_accepted(api: Api) -> bool:
+    upload, parts = api.uploaded([b"abc"])
+    return api.complete(upload, parts, md5=123, colour="blue").status_code == 200
+
+
 DETECTORS: dict[str, Detector] = {
     "part-limit-off-by-one": exactly_64_mib_part_refused,
     "part-limit-missing": part_over_64_mib_accepted,
@@ -222,6 +227,7 @@ DETECTORS: dict[str, Detector] = {
     "filename-truncated": long_filename_cut,
     "accepts-negative-bytes": negative_bytes_accepted,
     "upload-without-object": upload_object_field_missing,
+    "complete-fields-unchecked": lax_complete_body_accepted,
 }
 
 

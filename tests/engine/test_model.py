@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conformance.api import PART_LIMIT, UPLOAD_LIMIT
-from conformance.model import (
-    Model,
-    Part,
-    Verdict,
-    create_request_problem,
-)
+from conformance.create_request import create_request_problem
+from conformance.model import Model, Part, Verdict
 
 VALID = {"filename": "a.jsonl", "purpose": "batch", "bytes": 10, "mime_type": "application/jsonl"}
 T0 = 1_700_000_000

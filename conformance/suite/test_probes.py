@@ -1,0 +1,134 @@
+"""Fixed probes of every request rule and lifecycle rule, run the same way every time.
+
+The state machine explores far more, but only where Hypothesis's draws lead; a MUST
+requirement nothing ran makes a run incomplete, so each rule here gets at least one
+deterministic probe. A probe of a refusal has exactly one fault: the same request without
+it is sent next (the control), and must succeed, which proves that the refusal was for the
+fault alone and left the upload usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from conformance import api
+from conformance.exerciser import Exerciser, scenario
+from conformance.model import refuse
+from conformance.suite._verdict import fail_on_broken_musts
+from conformance.target import Target
+from strategies.malformed import malformed_part_cases
+from strategies.payloads import wrong_md5
+
+PART_BYTES = 8
+VALID_CREATE = {"filename": "probe.txt", "purpose": "assistants", "bytes": PART_BYTES,
+                "mime_type": "text/plain"}
+
+# One documented rule broken each; none is a leniency the documentation leaves open.
+CREATE_FAULTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("filename missing", {k: v for k, v in VALID_CREATE.items() if k != "filename"}),
+    ("bytes a string", {**VALID_CREATE, "bytes": "8"}),
+    ("purpose not in the enum", {**VALID_CREATE, "purpose": "not-a-purpose"}),
+    ("an unknown field", {**VALID_CREATE, "unexpected_field": True}),
+    ("expires_after.seconds below 3600",
+     {**VALID_CREATE, "expires_after": {"anchor": "created_at", "seconds": 60}}),
+)
+PART_FAULTS = ("no data field", "a file field named 'file' instead of 'data'",
+               "not multipart: JSON", "empty body")
+CompleteBody = Callable[[str, str], Any]  # (the part's ID, the right md5) -> a faulty body
+COMPLETE_FAULTS: tuple[tuple[str, CompleteBody], ...] = (
+    ("an unknown field", lambda part, md5: {"part_ids": [part], "md5": md5,
+                                            "unexpected_field": True}),
+    ("md5 a number", lambda part, md5: {"part_ids": [part], "md5": 123}),
+    ("part_ids a string", lambda part, md5: {"part_ids": part, "md5": md5}),
+    ("part_ids missing", lambda part, md5: {"md5": md5}),
+    ("a part ID that is an object",
+     lambda part, md5: {"part_ids": [{"id": part}], "md5": md5}),
+    ("the body a JSON array", lambda part, md5: [{"part_ids": [part], "md5": md5}]),
+)
+
+
+def _upload_with_a_part(ex: Exerciser, declared: int = PART_BYTES) -> tuple[str, str] | None:
+    upload = ex.create({**VALID_CREATE, "bytes": declared})
+    part = ex.add_part(upload, ex.payload(PART_BYTES)) if upload else None
+    return (upload, part) if upload and part else None
+
+
+def _probe_create(ex: Exerciser, fault: str, body: dict[str, Any]) -> None:
+    answer = ex.send_raw(api.CREATE, json=body)
+    ex.step(f"{api.CREATE.step_word} with {fault}", answer)
+    ex.answered(ex.model.expect_create(body), answer, f"a create with {fault}")
+    ex.create(VALID_CREATE)  # the control: without the fault it is taken
+
+
+def _probe_part(ex: Exerciser, fault: str, content_type: str | None, body: bytes) -> None:
+    upload = ex.create(VALID_CREATE)
+    if upload is None:
+        return
+    headers = {"Content-Type": content_type} if content_type else None
+    answer = ex.send_raw(api.ADD_PART, upload, content=body, headers=headers)
+    ex.step(f"{api.ADD_PART.step_word} to {ex.name(upload)} with {fault}", answer)
+    if not ex.answered(ex.model.expect_malformed("PART-INVALID"), answer,
+                       f"a part with {fault}", upload):
+        part = ex.add_part(upload, ex.payload(PART_BYTES))  # the control
+        if part:
+            ex.complete(upload, [part], ex.model.right_md5(upload, [part]))
+
+
+def _probe_complete(ex: Exerciser, fault: str, faulty: CompleteBody) -> None:
+    made = _upload_with_a_part(ex)
+    if made is None:
+        return
+    upload, part = made
+    md5 = ex.model.right_md5(upload, [part])
+    assert md5 is not None  # one part of this upload, listed once
+    answer = ex.send_raw(api.COMPLETE, upload, json=faulty(part, md5))
+    ex.step(f"{api.COMPLETE.step_word} {ex.name(upload)} with {fault}", answer)
+    if not ex.answered(refuse("COMPLETE-INVALID", f"the body has {fault}"), answer,
+                       f"a completion with {fault}", upload):
+        ex.complete(upload, [part], md5, "the same without the fault")
+
+
+def _lifecycle(ex: Exerciser) -> None:
+    """Each completion rule once, then the end of an upload's life: completed, cancelled."""
+    made = _upload_with_a_part(ex, declared=2 * PART_BYTES)
+    if made is None:
+        return
+    upload, first = made
+    ex.complete(upload, [first], None, "half the declared bytes")  # COMPLETE-BYTE-COUNT
+    second = ex.add_part(upload, ex.payload(PART_BYTES))
+    if not second:
+        return
+    right = ex.model.right_md5(upload, [first, second])
+    assert right is not None
+    ex.complete(upload, [first, second], wrong_md5(right), "wrong md5")
+    other = _upload_with_a_part(ex)
+    if other is not None:
+        ex.complete(other[0], [first], None, "another upload's part")  # COMPLETE-FOREIGN-PART
+        if ex.cancel(other[0]):  # CANCEL-VALID, then PART-AFTER-END
+            ex.add_part(other[0], ex.payload(1))
+    if ex.complete(upload, [first, second], right):  # COMPLETE-VALID, read back
+        ex.add_part(upload, ex.payload(1))  # PART-AFTER-END
+        ex.complete(upload, [first, second], None, "again")  # COMPLETE-STATE
+
+
+def test_requests_with_one_fault_are_refused(uploads_target: Target) -> None:
+    since = len(uploads_target.recorder.failures)
+    for fault, body in CREATE_FAULTS:
+        with scenario(uploads_target, f"a create with {fault}") as ex:
+            _probe_create(ex, fault, body)
+    for fault, content_type, body in malformed_part_cases():
+        if fault in PART_FAULTS:
+            with scenario(uploads_target, f"a part with {fault}") as ex:
+                _probe_part(ex, fault, content_type, body)
+    for fault, faulty in COMPLETE_FAULTS:
+        with scenario(uploads_target, f"a completion with {fault}") as ex:
+            _probe_complete(ex, fault, faulty)
+    fail_on_broken_musts(uploads_target, since)
+
+
+def test_the_lifecycle_rules_hold_once_each(uploads_target: Target) -> None:
+    since = len(uploads_target.recorder.failures)
+    with scenario(uploads_target, "each completion rule, then the end of two uploads") as ex:
+        _lifecycle(ex)
+    fail_on_broken_musts(uploads_target, since)
