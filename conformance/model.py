@@ -157,12 +157,10 @@ class Model:
         return expectation
 
     def _expect_add_part(self, upload_id: str, size: int, now: float) -> Expectation:
-        upload = self.uploads.get(upload_id)
-        if upload is None:
-            return refuse("PART-UNKNOWN-UPLOAD", "the upload ID was never issued")
-        state = _state_refusal(upload, now, "PART-AFTER-END", "no part may be added")
-        if state is not None:
-            return state
+        upload = self._pending_or_refusal(upload_id, now, "PART-UNKNOWN-UPLOAD",
+                                          "PART-AFTER-END", "no part may be added")
+        if isinstance(upload, Expectation):
+            return upload
         if size > PART_LIMIT:
             return refuse("PART-SIZE-LIMIT", f"a part of {size} bytes exceeds 64 MiB")
         if size == 0:
@@ -221,12 +219,10 @@ class Model:
 
     def _expect_complete(self, upload_id: str, part_ids: Sequence[str], md5: str | None,
                          now: float, right_md5: str | None) -> Expectation:
-        upload = self.uploads.get(upload_id)
-        if upload is None:
-            return refuse("COMPLETE-STATE", "the upload ID was never issued")
-        state = _state_refusal(upload, now, "COMPLETE-STATE", "it cannot be completed")
-        if state is not None:
-            return state
+        upload = self._pending_or_refusal(upload_id, now, "COMPLETE-STATE", "COMPLETE-STATE",
+                                          "it cannot be completed")
+        if isinstance(upload, Expectation):
+            return upload
         foreign = [p for p in part_ids if self.part_owner.get(p) != upload_id]
         if foreign:
             whose = "another upload's" if self.part_owner.get(foreign[0]) else "an unknown"
@@ -336,6 +332,15 @@ class Model:
         """Completed or cancelled uploads."""
         return [u.id for u in self.tracked() if u.status in (Status.COMPLETED, Status.CANCELLED)
                 and not u.near_expiry(now)]
+
+    def _pending_or_refusal(self, upload_id: str, now: float, unknown: str, ended: str,
+                            what: str) -> Upload | Expectation:
+        """The upload, if it is known and pending; else the refusal owed (requirement
+        `unknown` for an ID never issued, `ended` for an upload past its life)."""
+        upload = self.uploads.get(upload_id)
+        if upload is None:
+            return refuse(unknown, "the upload ID was never issued")
+        return _state_refusal(upload, now, ended, what) or upload
 
 
 def _state_refusal(upload: Upload, now: float, requirement: str, what: str) -> Expectation | None:

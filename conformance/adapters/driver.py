@@ -27,10 +27,7 @@ from conformance.adapters.sdk_records import (
     FormField,
     HttpRecord,
     SentRequest,
-    authorization_problem,
-    parse_json_body,
     recorded_url,
-    redact_headers,
     render_exchange,
 )
 from conformance.adapters.sdk_template import SdkAdapter, SdkOutcome, Sink, json_or_none
@@ -184,18 +181,12 @@ class DriverAdapter(SdkAdapter):
 
     def _record(self, item: Any) -> HttpRecord:
         try:
-            headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
-            auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-            sent = SentRequest(str(item["method"]).upper(),
-                               recorded_url(str(item["url"]), self._redactor),
-                               redact_headers(list(headers.items()), self._redactor,
-                                              self.api_key),
-                               authorization_problem(auth, self.api_key), 0)
+            headers = [(str(k), str(v)) for k, v in (item.get("headers") or {}).items()]
+            sent = SentRequest.observed(str(item["method"]), str(item["url"]), headers,
+                                        self._redactor, self.api_key)
             body = item.get("body") or {"kind": "none"}
             if body["kind"] == "text":
-                text = str(body["text"]).encode()
-                sent.body_size = len(text)
-                sent.json, sent.json_text = parse_json_body(text, self._redactor)
+                sent.set_body(str(body["text"]).encode(), self._redactor)
             elif body["kind"] == "form":
                 sent.form = [FormField(f.get("name"), f.get("filename"), f.get("content_type"),
                                        int(f["size"]), str(f.get("md5", "")))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from typing import Any, Final
 
-from conformance.client import MISSING
+from conformance.client import MISSING, AnswerBasics
 from conformance.evidence import (
     REDACTED,
     CurlForm,
@@ -80,6 +80,22 @@ class SentRequest:
     def content_type(self) -> str:
         return next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
 
+    @classmethod
+    def observed(cls, method: str, url: str, headers: Sequence[tuple[str, str]],
+                 redactor: Redactor, api_key: str | None,
+                 form: list[FormField] | None = None) -> SentRequest:
+        """A request as an SDK sent it, redacted, its Authorization header judged."""
+        auth = next((v for k, v in headers if k.lower() == "authorization"), None)
+        return cls(method.upper(), recorded_url(url, redactor),
+                   redact_headers(headers, redactor, api_key),
+                   authorization_problem(auth, api_key), 0, form=form)
+
+    def set_body(self, body: bytes, redactor: Redactor) -> None:
+        """Keeps what the checks need of a non-multipart body: its size and JSON."""
+        self.body_size = len(body)
+        if body:
+            self.json, self.json_text = parse_json_body(body, redactor)
+
     def summary(self) -> str:
         """The body as an Exchange shows it."""
         if self.form is not None:
@@ -102,7 +118,7 @@ class HttpRecord:
 
 
 @dataclass(slots=True, repr=False)
-class SdkAnswer:
+class SdkAnswer(AnswerBasics):
     """An SDK adapter's answer to one operation, as the machine sees any adapter's.
 
     `status` and `json` are what the target sent (not the SDK's typed view of it);
@@ -114,14 +130,6 @@ class SdkAnswer:
     exchange: Exchange
     sdk_result: Any = None
     sdk_error: BaseException | dict[str, Any] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-    @property
-    def error(self) -> str | None:
-        return self.exchange.error
 
     def __repr__(self) -> str:
         return (f"SdkAnswer({self.exchange.method} {self.exchange.url} -> {self.status}, "

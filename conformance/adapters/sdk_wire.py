@@ -24,10 +24,6 @@ from conformance.adapters.sdk_records import (
     HttpRecord,
     MultipartScanner,
     SentRequest,
-    authorization_problem,
-    parse_json_body,
-    recorded_url,
-    redact_headers,
     render_exchange,
 )
 from conformance.adapters.sdk_template import json_or_none
@@ -182,18 +178,13 @@ class Wire:
         if content_type.lower().startswith("multipart/form-data"):
             scanned = self.stream_class(request.stream, content_type)
             request.stream = scanned
-        sent = SentRequest(
-            method=request.method, url=recorded_url(str(request.url), self.redactor),
-            headers=redact_headers(request.headers.multi_items(), self.redactor, self.api_key),
-            auth_problem=authorization_problem(request.headers.get("authorization"),
-                                               self.api_key),
-            body_size=0, form=[] if scanned else None)
+        sent = SentRequest.observed(request.method, str(request.url),
+                                    request.headers.multi_items(), self.redactor, self.api_key,
+                                    form=[] if scanned else None)
         return sent, scanned
 
     def set_body(self, sent: SentRequest, body: bytes) -> None:
-        sent.body_size = len(body)
-        if body:
-            sent.json, sent.json_text = parse_json_body(body, self.redactor)
+        sent.set_body(body, self.redactor)
 
     def finish(self, sent: SentRequest, scanned: ScannedStream | None, status: int | None,
                headers: Any, body: bytes, error: str | None, started: float) -> None:

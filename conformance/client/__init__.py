@@ -11,7 +11,7 @@ long to wait), `answer` (`Answer`, `ContentStream`, `MISSING`), `multipart` (an 
 form body), `controls` (the target's optional test controls and its clock).
 """
 
-from conformance.client.answer import MISSING, Answer, ContentStream, json_body
+from conformance.client.answer import MISSING, Answer, AnswerBasics, ContentStream, json_body
 from conformance.client.controls import TestControlsError
 from conformance.client.multipart import SMALL_BODY_BYTES
 from conformance.client.target_client import MAX_ANSWER_BYTES, TargetClient, TargetUnreachable
@@ -21,6 +21,7 @@ __all__ = [
     "MISSING",
     "SMALL_BODY_BYTES",
     "Answer",
+    "AnswerBasics",
     "ContentStream",
     "TargetClient",
     "TargetUnreachable",

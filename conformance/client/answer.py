@@ -18,7 +18,7 @@ import httpx
 from conformance.client.wire import Attempt, Wire
 from conformance.results import Exchange
 
-__all__ = ["MISSING", "Answer", "ContentStream", "json_body"]
+__all__ = ["MISSING", "Answer", "AnswerBasics", "ContentStream", "json_body"]
 
 
 class _Missing(enum.Enum):
@@ -31,8 +31,25 @@ class _Missing(enum.Enum):
 MISSING: Final = _Missing.MISSING  # "no JSON body", as opposed to a JSON `null`
 
 
+class AnswerBasics:
+    """What every kind of answer (raw HTTP, an SDK's) says the same way: whether the target
+    took the request (a 2xx), and why no answer came when none did."""
+
+    __slots__ = ()
+    status: int | None
+    exchange: Exchange
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def error(self) -> str | None:
+        return self.exchange.error
+
+
 @dataclass(slots=True, repr=False)
-class Answer:
+class Answer(AnswerBasics):
     """A target's answer to one request: the record, and the full parsed body.
 
     `status` is None when no usable answer arrived (the reason is in `error`). `json` is the
@@ -49,16 +66,8 @@ class Answer:
     attempts: int = 1
 
     @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-    @property
     def is_client_error(self) -> bool:
         return self.status is not None and 400 <= self.status < 500
-
-    @property
-    def error(self) -> str | None:
-        return self.exchange.error
 
     def __repr__(self) -> str:
         return (f"Answer({self.exchange.method} {self.exchange.url} -> {self.status}, "

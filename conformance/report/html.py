@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import jinja2
 
-from conformance.report.view import EVIDENCE_BUDGETS, ReportView
+from conformance.report.view import ReportView, render_within
 from conformance.results import RunReport
 
 __all__ = ["render_html"]
@@ -28,9 +28,6 @@ _ENV = jinja2.Environment(
 def render_html(report: RunReport, *, max_bytes: int = MAX_BYTES) -> str:
     """report.html, with as much evidence as fits in `max_bytes`."""
     template = _ENV.get_template("report.html.j2")
-    text = ""
-    for limits in EVIDENCE_BUDGETS:
-        text = template.render(view=ReportView.build(report, limits))
-        if len(text.encode()) <= max_bytes:
-            break
+    text, _ = render_within(
+        lambda limits: template.render(view=ReportView.build(report, limits)), max_bytes)
     return text

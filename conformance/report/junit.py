@@ -11,12 +11,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from conformance.report.view import (
-    EVIDENCE_BUDGETS,
     FindingView,
     Limits,
     ReportView,
     RequirementView,
     printable,
+    render_within,
 )
 from conformance.results import Outcome, RunReport
 
@@ -27,11 +27,7 @@ MAX_BYTES = 5_000_000
 
 def render_junit(report: RunReport) -> str:
     """The junit.xml text, with as much evidence as fits in a few megabytes."""
-    text = ""
-    for limits in EVIDENCE_BUDGETS:
-        text = _render(report, limits)
-        if len(text.encode()) <= MAX_BYTES:
-            break
+    text, _ = render_within(lambda limits: _render(report, limits), MAX_BYTES)
     return text
 
 

@@ -11,7 +11,7 @@ import re
 
 import jinja2
 
-from conformance.report.view import EVIDENCE_BUDGETS, ReportView
+from conformance.report.view import ReportView, render_within
 from conformance.results import RunReport
 
 __all__ = ["md_code", "md_fence", "md_text", "render_markdown"]
@@ -60,11 +60,10 @@ _ENV.filters.update(text=md_text, code=md_code, fence=md_fence)
 def render_markdown(report: RunReport, *, max_bytes: int = MAX_BYTES) -> str:
     """report.md, with as much evidence as fits in `max_bytes`."""
     template = _ENV.get_template("report.md.j2")
-    text = ""
-    for limits in EVIDENCE_BUDGETS:
-        text = template.render(view=ReportView.build(report, limits))
-        if len(text.encode()) <= max_bytes:
-            return text
+    text, fits = render_within(
+        lambda limits: template.render(view=ReportView.build(report, limits)), max_bytes)
+    if fits:
+        return text
     # Even the tersest budget is too big (thousands of observations?): cut the file itself.
     cut = text.encode()[: max_bytes - 200].decode("utf-8", "ignore")
     return cut + "\n\n*The report was cut here: see report.json for the rest.*\n"

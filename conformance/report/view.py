@@ -8,6 +8,7 @@ or hostile, so it is cut here (escaping is each rendering's job).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -46,6 +47,19 @@ EVIDENCE_BUDGETS: tuple[Limits, ...] = (
     Limits(findings=1, exchanges=2, steps=20, body_chars=200, text_chars=400, observations=8),
     Limits(findings=1, exchanges=0, steps=10, body_chars=0, text_chars=200, observations=3),
 )
+
+
+
+def render_within(render: Callable[[Limits], str], max_bytes: int) -> tuple[str, bool]:
+    """The first rendering, from the most generous budget down, that fits in `max_bytes`:
+    (text, True); when even the tersest does not fit, (that text, False)."""
+    text = ""
+    for limits in EVIDENCE_BUDGETS:
+        text = render(limits)
+        if len(text.encode()) <= max_bytes:
+            return text, True
+    return text, False
+
 
 _AREA_NAMES = {"NO": "ROBUSTNESS", "IDS": "OBJECT"}
 _STATUS_CLASS = {
