@@ -1,4 +1,5 @@
-"""A run stopped by Ctrl-C is never a verdict on the target: exit 2, marked interrupted."""
+"""A run stopped by Ctrl-C (SIGINT) or by a CI runner's timeout (SIGTERM) is never a verdict
+on the target: exit 2, with reports marked interrupted."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ import pytest
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_a_run_exits_2_with_a_report_that_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stopped_run_exits_2_with_a_report_that_says_so(tmp_path: Path,
+                                                          stop: signal.Signals) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "conformance.cli", "run", "--seed", "5", "--report-dir",
          str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(8)  # well into the suite: the emulator is up and tests are running
         assert process.poll() is None, "the run ended before it could be interrupted"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
