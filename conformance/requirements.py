@@ -13,7 +13,7 @@ Sources are abbreviated:
               cancelUpload) and the objects Upload, UploadPart, File
     openapi   the public OpenAPI document of the API
     sdk       the official Python SDK (`openai`, `client.uploads`)
-    rule N    rule N of the facts document (shared/uploads-api.md, "Rules (documented)")
+    rule N    rule N of the documented rules, as the project states them in docs/rules.md
 """
 
 from __future__ import annotations
