@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
+from conformance import api
 from conformance.adapters.base import Adapter
 from conformance.checks import Answer
 from conformance.client import TargetClient
 from strategies.payloads import Payload
-
-
-def upload_path(upload_id: str, action: str = "") -> str:
-    # IDs are untrusted (the target's, or the suite's odd ones): keep them one path segment.
-    path = f"/uploads/{quote(upload_id, safe='')}"
-    return f"{path}/{action}" if action else path
 
 
 class HttpAdapter(Adapter):
@@ -26,13 +20,13 @@ class HttpAdapter(Adapter):
         self.client = client
 
     def create(self, body: Any) -> Answer:
-        return self.client.request("POST", "/uploads", json=body)
+        return self.client.request(api.CREATE.method, api.CREATE.path(), json=body)
 
     def add_part(self, upload_id: str, payload: Payload) -> Answer:
         return self.client.add_part(upload_id, payload.iter_chunks, len(payload))
 
     def complete(self, upload_id: str, body: Any) -> Answer:
-        return self.client.request("POST", upload_path(upload_id, "complete"), json=body)
+        return self.client.request(api.COMPLETE.method, api.COMPLETE.path(upload_id), json=body)
 
     def cancel(self, upload_id: str) -> Answer:
-        return self.client.request("POST", upload_path(upload_id, "cancel"))
+        return self.client.request(api.CANCEL.method, api.CANCEL.path(upload_id))

@@ -13,10 +13,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
+from conformance import api
 from conformance.client.answer import MISSING, Answer, ContentStream
 from conformance.client.controls import TestControls
 from conformance.client.multipart import MultipartForm
@@ -183,7 +184,7 @@ class TargetClient:
             chunks = _constant_iter(bytes(chunks))
         retryable = callable(chunks)
         source = chunks if callable(chunks) else _once(chunks)
-        path = f"/uploads/{quote(upload_id, safe='')}/parts"
+        path = api.ADD_PART.path(upload_id)
         sent = {"Content-Type": form.content_type, "Content-Length": str(form.length)}
         extras = "".join(f", {k}={v}" for k, v in form.extra_fields.items())
         shown = truncate(self._redactor.text(
