@@ -36,6 +36,7 @@ KEY_FROM_ENVIRONMENT: Final = '"Authorization: Bearer $OPENAI_API_KEY"'
 # Headers curl works out for itself, or that only describe the client that sent them.
 _CURL_SKIP: Final = frozenset({"content-length", "host", "accept-encoding", "connection",
                                "user-agent"})
+_CLIENT_HEADER_PREFIXES: Final = ("x-stainless", "x-schemathesis")
 
 
 class Redactor:
@@ -131,16 +132,21 @@ def curl_command(method: str, url: str, headers: Mapping[str, str], redactor: Re
         ({"content-type"} if form is not None else set())
     for name, value in headers.items():
         lowered = name.lower()
-        if lowered not in skip and not lowered.startswith("x-stainless"):
+        if lowered not in skip and not lowered.startswith(_CLIENT_HEADER_PREFIXES):
             words += ["-H", shlex.quote(redactor.text(f"{name}: {value}"))]
     if form is not None:
         words += _curl_form(form, redactor, comments)
     elif body is not None or streamed:
         if not any(k.lower() == "content-type" for k in headers):
             words += ["-H", shlex.quote("Content-Type:")]  # else curl adds a form type
-        text = _utf8(body) if body is not None and len(body) <= CURL_INLINE_LIMIT else None
+        inline = body is not None and len(body) <= CURL_INLINE_LIMIT
+        text = _printable(body) if body is not None and inline else None
         if text is not None:
             words += ["--data-binary", shlex.quote(redactor.text(text))]
+        elif body is not None and inline:
+            # Bytes no shell argument can carry (a NUL, invalid UTF-8) go through a pipe.
+            words = ["printf", shlex.quote(_printf_format(redactor.data(body))), "|", *words,
+                     "--data-binary", "@-"]
         else:
             size = "the" if body is None else f"{len(body)} bytes of the"
             comments.append(f"# body.bin holds {size} request body (see the exchange)")
@@ -163,8 +169,26 @@ def _curl_form(form: CurlForm, redactor: Redactor, comments: list[str]) -> list[
     return [*words, "-F", shlex.quote(redactor.text(spec))]
 
 
-def _utf8(data: bytes) -> str | None:
+def _printable(data: bytes) -> str | None:
+    """The body as text when it is UTF-8 a terminal shows as it is, else None."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return text if all(c.isprintable() or c in "\t\n\r" for c in text) else None
+
+
+def _printf_format(data: bytes) -> str:
+    """A printf format that prints exactly `data`: octal escapes work in every printf."""
+    out = []
+    for byte in data:
+        char = chr(byte)
+        if char == "%":
+            out.append("%%")
+        elif char == "\\":
+            out.append("\\\\")
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return "".join(out)

@@ -2,26 +2,22 @@
 
 Redaction, previews and the key-from-the-environment curl header come from
 `conformance.evidence`; the request is read as the SDK records read one
-(`describe_request`), so the judge sees it the same way. The curl line itself is
-schemathesis' own (it reproduces the exact bytes it generated), with the key put back as
+(`describe_request`), so the judge sees it the same way. The curl line is rendered from
+the prepared request's exact bytes by the project's one renderer, with the key read from
 `$OPENAI_API_KEY` and the run's secrets scrubbed.
 """
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 import requests
 from schemathesis import Case, Response
 
 from conformance.adapters.sdk_records import SentRequest, describe_request
-from conformance.evidence import KEY_FROM_ENVIRONMENT, Redactor, preview
+from conformance.evidence import Redactor, curl_command, preview
 from conformance.results import Exchange
 from conformance.schema.cases import prepare
-
-# What schemathesis' sanitization makes of an Authorization header in a curl line.
-_FILTERED_AUTH = "-H 'Authorization: [Filtered]'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,19 +52,18 @@ class SchemaEvidence:
             response_body=preview(redact.data(response.content)) if response is not None else "",
             error=redact.text(error) if error else None,
             duration_s=response.elapsed if response is not None else 0.0,
-            curl=self.curl(case, headers),
+            curl=self.curl(request),
         )
 
-    def curl(self, case: Case, headers: dict[str, str]) -> str:
-        command = case.as_curl_command(headers=headers, base_url=self.base_url)
-        value = headers.get("Authorization")
-        if value is not None:
-            # Sanitization filtered the header; the run's own key is read from the
-            # environment, a deliberately wrong one is shown as sent.
-            replacement = f"-H {KEY_FROM_ENVIRONMENT}" if value == f"Bearer {self.api_key}" \
-                else f"-H {shlex.quote(f'Authorization: {value}')}"
-            command = command.replace(_FILTERED_AUTH, replacement)
-        return self.redactor.text(command)
+    def curl(self, request: requests.PreparedRequest) -> str:
+        """The request exactly as sent, as a command that reads the run's key from the
+        environment (a deliberately wrong key is shown as sent)."""
+        headers = {k: str(v) for k, v in request.headers.items()}
+        key_auth = self.api_key is not None and \
+            headers.get("Authorization") == f"Bearer {self.api_key}"
+        return curl_command(str(request.method), str(request.url), headers, self.redactor,
+                            key_auth=key_auth,
+                            body=None if request.body is None else _body(request))
 
 
 def _body(request: requests.PreparedRequest) -> bytes:

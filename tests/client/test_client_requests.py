@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from collections.abc import Callable
 
 import httpx
 import pytest
 
 from conformance.client import MISSING, Answer, TargetClient, json_body
+from conformance.evidence import CURL_INLINE_LIMIT
 from conformance.results import Exchange
 
 KEY = "sk-test-requests-0123456789"
@@ -183,10 +185,22 @@ def test_curl_without_auth_or_content_type() -> None:
     assert "Content-Type:" in words  # curl would otherwise send a form content type
 
 
-def test_curl_puts_a_binary_body_in_a_file() -> None:
+@pytest.mark.parametrize("shell", ["bash", "sh"])
+def test_curl_pipes_a_small_binary_body_through_printf_byte_for_byte(shell: str) -> None:
+    body = b"\x00\xff%s %% \\x41 \\ 'quoted' \"x\"\n\x1b[31m" + bytes(range(256))
     with client_for(echo) as client:
-        curl = client.request("POST", "/x", content=b"\xff" * 10).exchange.curl
-    assert curl.startswith("# body.bin holds 10 bytes")
+        curl = client.request("POST", "/x", content=body).exchange.curl
+    printf, command = curl.split(" | ")
+    assert command.startswith("curl -sS -X POST") and command.endswith("--data-binary @-")
+    printed = subprocess.run([shell, "-c", printf], capture_output=True, timeout=10, check=True)
+    assert printed.stdout == body
+
+
+def test_curl_puts_a_large_binary_body_in_a_file() -> None:
+    size = CURL_INLINE_LIMIT + 1
+    with client_for(echo) as client:
+        curl = client.request("POST", "/x", content=b"\xff" * size).exchange.curl
+    assert curl.startswith(f"# body.bin holds {size} bytes")
     assert "@body.bin" in _curl_words(curl)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import socket
 import subprocess
 import time
@@ -79,7 +78,7 @@ def test_a_json_answer_labelled_text_fails_the_content_type_rule() -> None:
 def _assert_fails_only(findings: list[Finding], requirement: str) -> None:
     assert {f.requirement for f in _failures(findings)} == {requirement}
     for finding in _failures(findings):
-        assert finding.exchanges and finding.exchanges[0].curl.startswith("curl ")
+        assert finding.exchanges and "curl -sS -X " in finding.exchanges[0].curl
         assert finding.steps and finding.source
 
 
@@ -107,12 +106,13 @@ def test_the_key_never_leaves_and_the_curl_reproduces(tmp_path: Path) -> None:
         assert exchange.request_headers["Authorization"] == "Bearer [REDACTED]"
         assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in exchange.curl
         command = f"{exchange.curl} -s -o /dev/null -w '%{{http_code}}'"
-        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
-                              timeout=30, env={**os.environ, "OPENAI_API_KEY": secret})
-        # The key reached the target through $OPENAI_API_KEY (no 401). The body may not
-        # replay exactly: schemathesis renders a NUL byte as $'\x00', which bash drops, so
-        # the bad-JSON 500 can come back as the empty-body 400.
-        assert done.stdout in {"500", "400"}, (shlex.split(exchange.curl), done.stderr)
+        # The exact bytes replay in any shell, whatever $SHELL says; the key comes from
+        # $OPENAI_API_KEY (no 401), and the bad JSON brings the mutant's 500 back.
+        environment = {k: v for k, v in os.environ.items() if k != "SHELL"}
+        for shell in ("bash", "sh"):
+            done = subprocess.run([shell, "-c", command], capture_output=True, text=True,
+                                  timeout=30, env={**environment, "OPENAI_API_KEY": secret})
+            assert done.stdout == "500", (shell, exchange.curl, done.stderr)
 
 
 def test_the_public_document_reports_undocumented_refusals_as_info(lenient_target: str) -> None:

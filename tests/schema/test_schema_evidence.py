@@ -12,6 +12,7 @@ import schemathesis
 from conformance.evidence import Redactor
 from conformance.openapi import default_openapi_path
 from conformance.results import Exchange
+from conformance.schema.cases import prepare
 from conformance.schema.exchanges import SchemaEvidence
 from conformance.schema.findings import Findings
 
@@ -51,7 +52,7 @@ def test_an_exchange_hides_the_key_and_its_curl_reads_it_from_the_environment(
 def test_a_wrong_key_is_shown_as_sent(operations: dict[str, Any]) -> None:
     evidence = SchemaEvidence(BASE, KEY, Redactor(KEY))
     case = operations["cancelUpload"].Case(path_parameters={"upload_id": "upload_1"})
-    curl = evidence.curl(case, {"Authorization": "Bearer sk-wrong-on-purpose"})
+    curl = evidence.curl(prepare(case, BASE, {"Authorization": "Bearer sk-wrong-on-purpose"}))
     assert "-H 'Authorization: Bearer sk-wrong-on-purpose'" in curl
     assert "$OPENAI_API_KEY" not in curl
 
