@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from conformance.api import LIFETIME_S, PART_LIMIT, SAFE_PURPOSE_MIME_TYPES, UPLOAD_LIMIT
-from conformance.create_request import create_request_leniency, create_request_problem
+from conformance.api import CREATE, LIFETIME_S, PART_LIMIT, SAFE_PURPOSE_MIME_TYPES, UPLOAD_LIMIT
+from conformance.openapi.judge import Verdict as Reading
+from conformance.openapi.judge import default_judge
 
 # Near the expiry instant the target's clock and ours may disagree by this much.
 EXPIRY_SLACK_S = 5.0
@@ -122,12 +123,14 @@ class Model:
     # --- create ---------------------------------------------------------------------
 
     def expect_create(self, body: Any) -> Expectation:
-        problem = create_request_problem(body)
-        if problem is not None:
-            requirement = "UPLOAD-SIZE-LIMIT" if "8 GiB" in problem else "CREATE-INVALID"
-            return refuse(requirement, f"the request is invalid: {problem}")
-        if (leniency := create_request_leniency(body)) is not None:
-            return either("OPEN-LENIENCY", leniency)
+        # The one reading of a request (the project's OpenAPI document) says what is valid.
+        reading = default_judge().judge_json(CREATE.id, body)
+        if reading.verdict is Reading.INVALID:
+            over_limit = (reading.where, reading.keyword) == ("/bytes", "maximum")
+            return refuse("UPLOAD-SIZE-LIMIT" if over_limit else "CREATE-INVALID",
+                          f"the request is invalid: {reading.reason}")
+        if reading.verdict is Reading.OPEN:
+            return either("OPEN-LENIENCY", reading.reason)
         if (body["purpose"], body["mime_type"]) not in SAFE_PURPOSE_MIME_TYPES:
             pair = f"{body['mime_type']!r} for purpose {body['purpose']!r}"
             return either("OPEN-MIME-TYPE", pair)

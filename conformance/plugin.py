@@ -29,7 +29,6 @@ from typing import Any
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
-from conformance.adapters.http import HttpAdapter
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
 from conformance.profiles import PROFILES
@@ -164,14 +163,14 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             # expire the other workers' uploads.
             clock_is_ours = not hasattr(config, "workerinput")
         client = stack.enter_context(TargetClient(base_url, api_key))
-        target = Target(base_url=base_url, client=client, adapter=HttpAdapter(client),
-                        recorder=Recorder(), profile=profile, clock_is_ours=clock_is_ours,
+        recorder = Recorder()
+        adapter = make_adapter(settings.sdk, settings.sdk_driver, base_url=base_url,
+                               api_key=api_key, client=client, recorder=recorder)
+        stack.callback(close_adapter, adapter)  # registered after the client: closes first
+        target = Target(base_url=base_url, client=client, adapter=adapter, recorder=recorder,
+                        profile=profile, clock_is_ours=clock_is_ours,
                         fail_fast=settings.fail_fast, seed=settings.seed or 0,
                         api_key=api_key, openapi=settings.openapi)
-        target.adapter = make_adapter(
-            settings.sdk, settings.sdk_driver,
-            base_url=base_url, api_key=api_key, client=client, checker=target.checker)
-        stack.callback(close_adapter, target.adapter)  # registered after the client: closes first
         if not target.adapter.capabilities.sdk:
             for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
                                 "SDK-CHUNKED-UPLOAD"):

@@ -31,10 +31,11 @@ from conformance.adapters.sdk_records import (
     render_exchange,
 )
 from conformance.adapters.sdk_template import SdkAdapter, SdkOutcome, Sink, json_or_none
-from conformance.checks import Answer, Checker
+from conformance.checks import Answer
 from conformance.client import MISSING
 from conformance.evidence import REDACTED, Redactor
 from conformance.openapi.judge import Intended, RequestJudge
+from conformance.recorder import Recorder
 from conformance.results import Exchange
 from strategies.payloads import Payload
 
@@ -53,14 +54,14 @@ _SYNTHESISED: Final = ("synthesised from the SDK driver's reply; the driver's HT
 class DriverAdapter(SdkAdapter):
     """The Adapter over an SDK driver program (see the module's docstring).
 
-    `checker`, `sink` and `fallback` are as for every SDK adapter. `timeout` is the SDK's
+    `recorder`, `sink` and `fallback` are as for every SDK adapter. `timeout` is the SDK's
     own timeout (sent in the hello); a reply may take it and REPLY_MARGIN_S more.
     """
 
     unseen_requests = "the driver reports no HTTP exchanges"
 
     def __init__(self, command: str | Sequence[str], base_url: str, api_key: str | None, *,
-                 checker: Checker | None = None, sink: Sink | None = None,
+                 recorder: Recorder | None = None, sink: Sink | None = None,
                  timeout: float = 30.0, hello_timeout: float = HELLO_TIMEOUT_S,
                  fallback: Adapter | None = None, cwd: str | None = None,
                  env: Mapping[str, str] | None = None, judge: RequestJudge | None = None,
@@ -79,7 +80,7 @@ class DriverAdapter(SdkAdapter):
         except BaseException:
             self._connection.close()
             raise
-        self._start_checks(checker, judge)
+        self._start_checks(recorder, judge)
 
     def _accept(self, ready: dict[str, Any]) -> None:
         if ready.get("type") != "ready" or not isinstance(ready.get("sdk"), str) \

@@ -2,9 +2,10 @@
 
 The wiring in one place, for the command line and the pytest plugin:
 
-    target = Target(..., adapter=HttpAdapter(client), ...)
-    target.adapter = make_adapter(sdk, sdk_driver, base_url=..., api_key=...,
-                                  client=client, checker=target.checker)
+    recorder = Recorder()
+    adapter = make_adapter(sdk, sdk_driver, base_url=..., api_key=..., client=client,
+                           recorder=recorder)
+    target = Target(..., adapter=adapter, recorder=recorder, ...)
     ...
     close_adapter(target.adapter)
 
@@ -21,8 +22,8 @@ from typing import Final
 
 from conformance.adapters.base import Adapter
 from conformance.adapters.http import HttpAdapter
-from conformance.checks import Checker
 from conformance.client import TargetClient
+from conformance.recorder import Recorder
 from conformance.results import Exchange
 
 __all__ = ["SDK_CHOICES", "adapter_versions", "close_adapter", "make_adapter"]
@@ -32,7 +33,7 @@ SDK_CHOICES: Final = ("http", "openai-python", "openai-python-async")
 
 
 def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
-                 api_key: str | None, client: TargetClient, checker: Checker) -> Adapter:
+                 api_key: str | None, client: TargetClient, recorder: Recorder) -> Adapter:
     """The adapter for `--sdk` / `--sdk-driver`; ValueError for a bad choice.
 
     An SDK that fails to start (the `openai` package missing, a driver that does not
@@ -49,7 +50,7 @@ def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
     if sdk_driver:
         from conformance.adapters.driver import DriverAdapter
 
-        return DriverAdapter(sdk_driver, base_url, api_key, checker=checker, sink=sink,
+        return DriverAdapter(sdk_driver, base_url, api_key, recorder=recorder, sink=sink,
                              timeout=client.timeout, fallback=fallback)
     from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
 
@@ -57,7 +58,7 @@ def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
                "openai-python-async": OpenAIPythonAsyncAdapter}
     if sdk not in classes:
         raise ValueError(f"unknown SDK {sdk!r}; choose one of {', '.join(SDK_CHOICES)}")
-    return classes[sdk](base_url, api_key, checker=checker, sink=sink, timeout=client.timeout,
+    return classes[sdk](base_url, api_key, recorder=recorder, sink=sink, timeout=client.timeout,
                         fallback=fallback)
 
 

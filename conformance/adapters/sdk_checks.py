@@ -3,7 +3,8 @@
 SDK-REQUEST-CONFORMS: every request an SDK sends for an operation is the one the project's
 OpenAPI document describes (the judge's reading, `conformance.openapi.judge`) and carries
 what the SDK was asked to send. SDK-RESULT-MATCHES: what the SDK gives back, a result or an
-exception, is what the target sent. `SdkChecks` reports both to the suite's `Checker`.
+exception, is what the target sent. `SdkChecks` observes what it sees into the run's
+`Recorder`; the departures travel on the answers (`SdkAdapter.report_checks`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from conformance.adapters.sdk_records import SentRequest
-from conformance.checks import Checker
 from conformance.client import MISSING
 from conformance.openapi.judge import Intended, RequestJudge, default_judge
+from conformance.recorder import Recorder
 
 __all__ = [
     "ERROR_CLASSES",
@@ -100,14 +101,14 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 class SdkChecks:
-    """Reports an SDK's departures to the suite's Checker (none is given: nothing is checked).
+    """Observes what an SDK did into the run's recorder (none given: nothing is checked).
 
     `sdk` names the SDK in messages and observations, e.g. "openai-python".
     """
 
-    def __init__(self, checker: Checker | None, sdk: str, base_url: str,
+    def __init__(self, recorder: Recorder | None, sdk: str, base_url: str,
                  judge: RequestJudge | None = None) -> None:
-        self.checker = checker
+        self.recorder = recorder
         self.sdk = sdk
         self.base_url = base_url
         self.judge = judge or default_judge()
@@ -119,20 +120,20 @@ class SdkChecks:
         `matches` overrides the comparison by name (an SDK may raise a subclass).
         """
         wanted = expected_error_class(status, generic)
-        if self.checker is not None:
-            self.checker.recorder.observe("OPEN-REFUSAL-CODE",
+        if self.recorder is not None:
+            self.recorder.observe("OPEN-REFUSAL-CODE",
                                           f"{self.sdk}: {status} raises {class_name}")
         if matches is None:
             matches = class_name == wanted
         return None if matches else f"a {status} answer raised {class_name}, not {wanted}"
 
     def observe(self, requirement: str, text: str) -> None:
-        if self.checker is not None:
-            self.checker.recorder.observe(requirement, text)
+        if self.recorder is not None:
+            self.recorder.observe(requirement, text)
 
     def cannot_test(self, requirement: str, reason: str) -> None:
-        if self.checker is not None:
-            self.checker.recorder.cannot_test(requirement, reason)
+        if self.recorder is not None:
+            self.recorder.cannot_test(requirement, reason)
 
 
 def error_body_problems(exception_body: Any, wire: Any, code: Any = MISSING,

@@ -40,8 +40,9 @@ from conformance.adapters.sdk_wire import (
     Wire,
     http_library,
 )
-from conformance.checks import Answer, Checker
+from conformance.checks import Answer
 from conformance.openapi.judge import Intended, RequestJudge
+from conformance.recorder import Recorder
 from conformance.results import Exchange
 from strategies.payloads import Payload
 
@@ -78,7 +79,7 @@ def load_openai() -> ModuleType:
 class OpenAIPythonAdapter(SdkAdapter):
     """The four operations through `openai.OpenAI().uploads`.
 
-    `checker`, `sink` and `fallback` are as for every SDK adapter (`SdkAdapter`); the
+    `recorder`, `sink` and `fallback` are as for every SDK adapter (`SdkAdapter`); the
     fallback also sends what no SDK call can express (a body that is not a JSON object).
 
     `stream_parts=False` hands the SDK each part as bytes (the whole part in memory, twice
@@ -91,7 +92,7 @@ class OpenAIPythonAdapter(SdkAdapter):
     name = "openai-python"
     generic_error = "APIStatusError"
 
-    def __init__(self, base_url: str, api_key: str | None, *, checker: Checker | None = None,
+    def __init__(self, base_url: str, api_key: str | None, *, recorder: Recorder | None = None,
                  sink: Sink | None = None, timeout: float = 30.0,
                  fallback: Adapter | None = None, stream_parts: bool = True,
                  judge: RequestJudge | None = None) -> None:
@@ -99,7 +100,7 @@ class OpenAIPythonAdapter(SdkAdapter):
         self.openai = load_openai()
         self.timeout = timeout
         self.stream_parts = stream_parts
-        self._start_checks(checker, judge)
+        self._start_checks(recorder, judge)
         self._wire = Wire(http_library(self.openai.DefaultHttpxClient), api_key, sink)
         self._trust_env = urlsplit(self.base_url).hostname not in _LOOPBACK
         self.sdk: Any = self._build_sdk()

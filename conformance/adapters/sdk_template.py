@@ -29,6 +29,7 @@ from conformance.adapters.sdk_checks import SdkChecks
 from conformance.adapters.sdk_records import ChunkedRun, HttpRecord, SdkAnswer
 from conformance.checks import Answer, Checker
 from conformance.openapi.judge import Intended, RequestJudge
+from conformance.recorder import Recorder
 from conformance.results import Exchange
 
 __all__ = ["REQUEST_REQUIREMENT", "RESULT_REQUIREMENT", "CheckedAnswer", "SdkAdapter",
@@ -72,7 +73,7 @@ class CheckedAnswer(SdkAnswer):
 class SdkAdapter(Adapter):
     """An Adapter whose operations go through an SDK, checked as they go (see the module).
 
-    `checker` receives the SDK's observations (none given: nothing is checked; the checks
+    `recorder` receives the SDK's observations (none given: nothing is checked; the checks
     themselves travel on the answers), `sink` every recorded Exchange (the suite's log, so
     that a failure's evidence shows them), and `fallback` (raw HTTP) sends an operation
     again, as the module says.
@@ -90,9 +91,9 @@ class SdkAdapter(Adapter):
         self.fallback = fallback
         self.capabilities = Capabilities(sdk=True)
 
-    def _start_checks(self, checker: Checker | None, judge: RequestJudge | None) -> None:
+    def _start_checks(self, recorder: Recorder | None, judge: RequestJudge | None) -> None:
         """Once the SDK's name is known (a driver says it in its ready message)."""
-        self.checks = SdkChecks(checker, self.name, self.base_url, judge)
+        self.checks = SdkChecks(recorder, self.name, self.base_url, judge)
 
     # -- what a subclass supplies --
 
@@ -125,7 +126,7 @@ class SdkAdapter(Adapter):
                    fallback: Callable[[Adapter], Answer]) -> CheckedAnswer:
         """Runs `call` (the SDK's), checks what it sent and gave back, and answers."""
         outcome = call()
-        records, judged = outcome.records, self.checks.checker is not None
+        records, judged = outcome.records, self.checks.recorder is not None
         checks: list[SdkCheck] = []
         if records is None:
             self.checks.cannot_test(REQUEST_REQUIREMENT, f"{self.name}: {self.unseen_requests}")

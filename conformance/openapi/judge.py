@@ -3,9 +3,11 @@
 `RequestJudge` reads the OpenAPI document (whatever document drove a run, requests are
 judged by the project's own, which holds the facts) and gives the body of a request a
 `Verdict`: VALID, INVALID (a target must refuse it) or OPEN (the documentation lets a target
-accept or refuse it: null for an optional field, a JSON body under another content type, a
-form field that should be a file sent as text, extra form fields, a body where the operation
-has none). Whole-valued floats are integers and `format` is not asserted, as in JSON Schema.
+accept or refuse it: null for an optional field, a whole-valued float such as 10.0 for an
+integer, an empty or blank required string, a JSON body under another content type, a form
+field that should be a file sent as text, extra form fields, a body where the operation has
+none). `format` is not asserted, as in JSON Schema. It is the only reading of a request in
+the project: the oracle (`model.expect_create`) asks it too.
 
 The schema checks fail a target only for accepting what is INVALID. The SDK checks use
 `problems`, which holds an SDK to every word of it: an SDK has no reason to take a
@@ -42,6 +44,8 @@ class Verdict(Enum):
 class Judgement:
     verdict: Verdict
     reason: str = ""
+    where: str = ""  # for a schema violation: the JSON pointer of the value, e.g. /bytes
+    keyword: str = ""  # and the schema keyword it breaks, e.g. maximum
 
 
 VALID: Final = Judgement(Verdict.VALID)
@@ -92,6 +96,8 @@ class _Operation:
     path: str  # the template, e.g. /uploads/{upload_id}/parts
     media_type: str | None  # the request body's media type; None: no body
     validator: Any  # jsonschema_rs validator of a JSON body, or None
+    schema: Mapping[str, Any]  # the body's schema, references resolved at the top
+    components: Mapping[str, Any]
     required_fields: tuple[str, ...] = ()
     optional_fields: tuple[str, ...] = ()  # null for one of these is left open
 
@@ -115,6 +121,10 @@ class RequestJudge:
         return found.method, found.path
 
     # -- the verdict on a body -------------------------------------------------------------
+
+    def judge_json(self, operation: str, body: Any) -> Judgement:
+        """The verdict on a JSON body alone (how it is carried aside): the oracle's reading."""
+        return _json_content(self._operations[operation], body)
 
     def judge(self, operation: str, sent: WireRequest) -> Judgement:
         """The verdict on a request's body: INVALID before OPEN, the first reason of each."""
@@ -212,18 +222,37 @@ def _json_content(spec: _Operation, data: Any) -> Judgement:
     error = next(iter(spec.validator.iter_errors(data)), None)
     if error is not None:
         where = "/" + "/".join(map(str, error.instance_path))
-        keyword = error.schema_path[-1] if error.schema_path else "schema"
-        return Judgement(Verdict.INVALID, f"{where}: violates {keyword}")
+        keyword = str(error.schema_path[-1]) if error.schema_path else "schema"
+        return Judgement(Verdict.INVALID, f"{where}: {error.message}", where, keyword)
     if nulls:
         return Judgement(Verdict.OPEN, f"null for the optional {', '.join(nulls)}")
+    if floats := _whole_floats(spec.schema, data, spec.components, ""):
+        return Judgement(Verdict.OPEN, f"a whole-valued float for the integer {floats[0]}")
+    blank = [k for k in spec.required_fields if isinstance(data, dict)
+             and isinstance(data.get(k), str) and not data[k].strip()]
+    if blank:
+        return Judgement(Verdict.OPEN, f"an empty or blank {blank[0]}")
     return VALID
+
+
+def _whole_floats(schema: Mapping[str, Any], data: Any, components: Mapping[str, Any],
+                  where: str) -> list[str]:
+    """Where `data` holds 10.0 for an integer: valid JSON Schema, a leniency for a server."""
+    schema = _resolve(schema, components)
+    if schema.get("type") == "integer" and isinstance(data, float):
+        return [where or "/"]
+    if not isinstance(data, dict):
+        return []
+    properties = schema.get("properties", {})
+    return [found for key, value in data.items() if key in properties
+            for found in _whole_floats(properties[key], value, components, f"{where}/{key}")]
 
 
 def _read_operation(method: str, path: str, operation: Mapping[str, Any],
                     components: Mapping[str, Any]) -> _Operation:
     content = (operation.get("requestBody") or {}).get("content") or {}
     if not content:
-        return _Operation(method, path, None, None)
+        return _Operation(method, path, None, None, {}, components)
     media_type, spec = next(iter(content.items()))
     schema = dict(spec.get("schema") or {})
     resolved = _resolve(schema, components)
@@ -233,7 +262,8 @@ def _read_operation(method: str, path: str, operation: Mapping[str, Any],
                                                 validate_formats=False)
     required = tuple(resolved.get("required", ()))
     optional = tuple(k for k in resolved.get("properties", {}) if k not in required)
-    return _Operation(method, path, media_type, validator, required, optional)
+    return _Operation(method, path, media_type, validator, resolved, components, required,
+                      optional)
 
 
 def _resolve(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -7,9 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from conformance.adapters.base import Adapter
-from conformance.adapters.http import HttpAdapter
 from conformance.adapters.registry import close_adapter
-from conformance.checks import Checker
 from conformance.client import TargetClient
 from conformance.engine import explore
 from conformance.machine import bind_machine
@@ -35,16 +33,16 @@ PROPOSED_REQUIREMENTS = (
                 "sdk upload_file_chunked"),
 )
 
-MakeAdapter = Callable[[str, TargetClient, Checker], Adapter]
+MakeAdapter = Callable[[str, TargetClient, Recorder], Adapter]
 
 
 @contextmanager
 def target_with(base_url: str, make: MakeAdapter, seed: int = 1) -> Iterator[Target]:
-    """A Target whose adapter `make(base_url, client, checker)` builds; closed afterwards."""
+    """A Target whose adapter `make(base_url, client, recorder)` builds; closed afterwards."""
     with TargetClient(base_url, API_KEY) as client:
-        target = Target(base_url=base_url, client=client, adapter=HttpAdapter(client),
-                        recorder=Recorder(), profile=FAST, seed=seed, api_key=API_KEY)
-        target.adapter = make(base_url, client, target.checker)
+        recorder = Recorder()
+        target = Target(base_url=base_url, client=client, adapter=make(base_url, client, recorder),
+                        recorder=recorder, profile=FAST, seed=seed, api_key=API_KEY)
         try:
             yield target
         finally:

@@ -13,18 +13,18 @@ from conformance.adapters.driver import DriverAdapter, DriverError
 from conformance.adapters.http import HttpAdapter
 from conformance.adapters.registry import adapter_versions
 from conformance.adapters.sdk_python import check_chunked_upload
-from conformance.checks import Checker
 from conformance.client import TargetClient
 from conformance.emulator import EmulatorServer
+from conformance.recorder import Recorder
 from strategies.payloads import Payload
 
 CREATE = {"filename": "d.txt", "purpose": "assistants", "bytes": 1000, "mime_type": "text/plain"}
 
 
 def _maker(command: str | Sequence[str], **options: Any
-           ) -> Callable[[str, TargetClient, Checker], DriverAdapter]:
-    def make(base_url: str, client: TargetClient, checker: Checker) -> DriverAdapter:
-        return DriverAdapter(command, base_url, API_KEY, checker=checker,
+           ) -> Callable[[str, TargetClient, Recorder], DriverAdapter]:
+    def make(base_url: str, client: TargetClient, recorder: Recorder) -> DriverAdapter:
+        return DriverAdapter(command, base_url, API_KEY, recorder=recorder,
                              sink=client._log.append, fallback=HttpAdapter(client), **options)
     return make
 

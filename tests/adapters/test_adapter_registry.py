@@ -13,7 +13,6 @@ from conformance.adapters.driver import DriverAdapter
 from conformance.adapters.http import HttpAdapter
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
-from conformance.checks import Checker
 from conformance.client import TargetClient
 from conformance.emulator import EmulatorServer
 from conformance.recorder import Recorder
@@ -28,7 +27,7 @@ def client(emulator: EmulatorServer) -> Iterator[TargetClient]:
 def _make(client: TargetClient, sdk: str | None, driver: str | None = None,
           api_key: str | None = API_KEY) -> Adapter:
     return make_adapter(sdk, driver, base_url=client.base_url, api_key=api_key, client=client,
-                        checker=Checker(Recorder(), lambda: client.recent(6)))
+                        recorder=Recorder())
 
 
 def test_every_adapter_is_an_adapter() -> None:

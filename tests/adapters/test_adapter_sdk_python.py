@@ -44,8 +44,8 @@ ADAPTERS = [OpenAIPythonAdapter, OpenAIPythonAsyncAdapter]
 
 def _maker(cls: type[OpenAIPythonAdapter], **options: Any
            ) -> Callable[[str, TargetClient, Checker], OpenAIPythonAdapter]:
-    def make(base_url: str, client: TargetClient, checker: Checker) -> OpenAIPythonAdapter:
-        return cls(base_url, API_KEY, checker=checker, sink=client._log.append,
+    def make(base_url: str, client: TargetClient, recorder: Recorder) -> OpenAIPythonAdapter:
+        return cls(base_url, API_KEY, recorder=recorder, sink=client._log.append,
                    fallback=HttpAdapter(client), **options)
     return make
 
@@ -96,7 +96,7 @@ def test_an_unreachable_target_is_a_connection_error_not_an_sdk_fault() -> None:
         port = probe.getsockname()[1]
     recorder = Recorder()
     adapter = OpenAIPythonAdapter(f"http://127.0.0.1:{port}/v1", API_KEY,
-                                  checker=Checker(recorder, list), timeout=2)
+                                  recorder=recorder, timeout=2)
     answer = adapter.cancel("upload_1")
     adapter.report_checks(Checker(recorder, list), [answer])
     adapter.close()
@@ -188,7 +188,7 @@ def test_an_sdk_that_sends_nothing_is_reported_then_bypassed(sync_target: Target
         def call_cancel(self, sdk: Any, upload_id: str) -> Any:
             raise ValueError("will not cancel")
 
-    adapter = Refuses(sync_target.base_url, API_KEY, checker=sync_target.checker,
+    adapter = Refuses(sync_target.base_url, API_KEY, recorder=sync_target.recorder,
                       fallback=HttpAdapter(sync_target.client))
     answer = adapter.cancel("upload_nope")  # the operation itself does not raise
     assert answer.status == 404  # through the fallback: raw HTTP
@@ -201,7 +201,7 @@ def test_an_sdk_that_sends_nothing_is_reported_then_bypassed(sync_target: Target
 
 
 def test_an_sdk_fault_is_raised_after_its_step_is_recorded(sync_target: Target) -> None:
-    sync_target.adapter = ShiftedBytes(sync_target.base_url, API_KEY, checker=sync_target.checker,
+    sync_target.adapter = ShiftedBytes(sync_target.base_url, API_KEY, recorder=sync_target.recorder,
                                   fallback=HttpAdapter(sync_target.client))
     with scenario(sync_target, "a create through a faulty SDK") as script, \
             pytest.raises(ConformanceFailure, match="/bytes") as raised:

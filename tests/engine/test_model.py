@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from conformance.api import PART_LIMIT, UPLOAD_LIMIT
-from conformance.create_request import create_request_problem
 from conformance.model import Model, Part, Verdict
 
 VALID = {"filename": "a.jsonl", "purpose": "batch", "bytes": 10, "mime_type": "application/jsonl"}
@@ -36,6 +35,7 @@ def model_with_upload(declared: int = 10, parts: tuple[int, ...] = ()) -> Model:
     # Left open: never a failure either way.
     ({"bytes": 10.0}, Verdict.EITHER, "OPEN-LENIENCY"),
     ({"expires_after": None}, Verdict.EITHER, "OPEN-LENIENCY"),
+    ({"filename": "  "}, Verdict.EITHER, "OPEN-LENIENCY"),
     ({"mime_type": "application/x-odd"}, Verdict.EITHER, "OPEN-MIME-TYPE"),
 ])
 def test_create_verdicts(change: dict[str, object], verdict: Verdict, requirement: str) -> None:
@@ -43,10 +43,11 @@ def test_create_verdicts(change: dict[str, object], verdict: Verdict, requiremen
     assert (expectation.verdict, expectation.requirement) == (verdict, requirement)
 
 
-def test_a_missing_field_is_a_problem() -> None:
+def test_an_invalid_create_says_what_breaks_the_document() -> None:
     body = dict(VALID)
     del body["mime_type"]
-    assert create_request_problem(body) == "missing field 'mime_type'"
+    expectation = Model().expect_create(body)
+    assert expectation.verdict is Verdict.REFUSE and '"mime_type"' in expectation.reason
 
 
 @pytest.mark.parametrize(("declared", "size", "verdict", "requirement"), [
