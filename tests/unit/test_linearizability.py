@@ -194,12 +194,14 @@ def test_an_exhausted_budget_gives_unknown_never_a_pass() -> None:
     assert "budget" in result.explanation
 
 
-def test_the_same_history_within_budget_is_decided() -> None:
-    history = [inc(i, 0, 10) for i in range(8)] + [read(8, 100, 0, 10)]
-    result = check(history, Counter(), budget_s=30)
+def test_memoization_decides_the_same_history_quickly() -> None:
+    # 12! orders of the increments, but only 2**12 sets of them: each set is one state.
+    history = [inc(i, 0, 10) for i in range(12)] + [read(12, 100, 0, 10)]
+    result = check(history, Counter(), budget_s=10)
     assert result.outcome is Outcome.NOT_LINEARIZABLE
-    assert result.stuck == (8,)
-    assert len(result.order) == 8
+    assert result.stuck == (12,)
+    assert len(result.order) == 12
+    assert result.steps < 2**12 * 14
 
 
 def test_an_empty_history_is_linearizable() -> None:
