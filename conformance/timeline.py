@@ -1,0 +1,103 @@
+"""A history of concurrent operations drawn for a person: one line per operation.
+
+`timeline` gives plain text for a Markdown code block, `timeline_html` the same as a small
+HTML table (no scripts, no external assets). Times are milliseconds after the first call;
+each operation's interval is a bar over a fixed width, so overlaps can be seen.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.linearizability import Operation
+
+__all__ = ["timeline", "timeline_html"]
+
+BAR_WIDTH = 40
+NO_ANSWER = "no answer"
+
+Describe = Callable[[Operation[Any, Any]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    index: int
+    called_ms: str
+    returned_ms: str
+    bar: str
+    text: str
+    marked: bool
+
+
+def _bar(start: int, end: int | None, width: int) -> str:
+    if end is None:  # no answer: open to the right edge, it may have taken effect any time
+        return " " * start + "[" + "~" * (width - start - 1)
+    if end == start:  # shorter than one column
+        return " " * start + "*" + " " * (width - start - 1)
+    return " " * start + "[" + "=" * (end - start - 1) + "]" + " " * (width - end - 1)
+
+
+def _rows(operations: Sequence[Operation[Any, Any]], describe: Describe,
+          marked: Collection[int], width: int) -> list[_Row]:
+    ops = sorted(operations, key=lambda op: (op.called, op.index))
+    if not ops:
+        return []
+    first = ops[0].called
+    last = max(max(op.called for op in ops),
+               max((op.returned for op in ops if op.returned is not None), default=first))
+    span = (last - first) or 1.0  # one instant: every bar starts at the left edge
+
+    def column(t: float) -> int:
+        return min(width - 1, round((t - first) / span * (width - 1)))
+
+    return [
+        _Row(
+            index=op.index,
+            called_ms=f"{(op.called - first) * 1000:.1f}",
+            returned_ms=NO_ANSWER if op.returned is None else f"{(op.returned - first) * 1000:.1f}",
+            bar=_bar(column(op.called), None if op.returned is None else column(op.returned),
+                     width),
+            text=describe(op),
+            marked=op.index in marked,
+        )
+        for op in ops
+    ]
+
+
+def timeline(operations: Sequence[Operation[Any, Any]], describe: Describe, *,
+             marked: Collection[int] = (), width: int = BAR_WIDTH) -> str:
+    """Plain text, one line per operation in call order; `marked` ones start with "!"."""
+    rows = _rows(operations, describe, marked, width)
+    if not rows:
+        return "(no operations)"
+    index_w = max(len("#"), *(len(str(r.index)) for r in rows))
+    called_w = max(len("call ms"), *(len(r.called_ms) for r in rows))
+    returned_w = max(len("return ms"), *(len(r.returned_ms) for r in rows))
+    lines = [f"  {'#':>{index_w}}  {'call ms':>{called_w}}  {'return ms':>{returned_w}}  "
+             f"|{' ' * width}|  operation"]
+    for r in rows:
+        flag = "!" if r.marked else " "
+        lines.append(f"{flag} {r.index:>{index_w}}  {r.called_ms:>{called_w}}  "
+                     f"{r.returned_ms:>{returned_w}}  |{r.bar}|  {r.text}")
+    return "\n".join(lines)
+
+
+def timeline_html(operations: Sequence[Operation[Any, Any]], describe: Describe, *,
+                  marked: Collection[int] = (), width: int = BAR_WIDTH) -> str:
+    """The same rows as `timeline`, as an HTML table; every text is escaped."""
+    rows = _rows(operations, describe, marked, width)
+    head = ("<tr><th>#</th><th>call ms</th><th>return ms</th><th>interval</th>"
+            "<th>operation</th></tr>")
+    body = [_html_row(r) for r in rows]
+    return '<table class="timeline">\n' + "\n".join([head, *body]) + "\n</table>"
+
+
+def _html_row(row: _Row) -> str:
+    opening = '<tr class="marked">' if row.marked else "<tr>"
+    cells = (str(row.index), row.called_ms, row.returned_ms)
+    return (opening + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+            + f'<td><code style="white-space:pre">|{html.escape(row.bar)}|</code></td>'
+            + f"<td>{html.escape(row.text)}</td></tr>")
