@@ -134,6 +134,10 @@ class Model:
         if (body["purpose"], body["mime_type"]) not in SAFE_PURPOSE_MIME_TYPES:
             pair = f"{body['mime_type']!r} for purpose {body['purpose']!r}"
             return either("OPEN-MIME-TYPE", pair)
+        if body["bytes"] == 0:
+            # Whether an empty upload is supported at all is left open: at its create as at
+            # its completion, a proper refusal is never a failure.
+            return either("OPEN-EMPTY-UPLOAD", "an upload declared with 0 bytes")
         if body["bytes"] == UPLOAD_LIMIT:
             return accept("UPLOAD-SIZE-LIMIT", "a declared size of exactly 8 GiB is allowed")
         return accept("CREATE-VALID", "the request is valid")

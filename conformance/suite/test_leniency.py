@@ -50,3 +50,13 @@ def _lenient_requests(run: Exerciser) -> None:
     run.step(what, answer)
     if run.check.answer(expectation, answer, what):
         run.completed(upload, [part], expectation, answer)
+
+
+def test_an_empty_upload_is_observed(uploads_target: Target) -> None:
+    """Whether an upload of 0 bytes exists at all is open: at its create as at its end."""
+    since = len(uploads_target.recorder.failures)
+    with scenario(uploads_target, "an upload declared with 0 bytes") as run:
+        upload = run.create({**VALID, "bytes": 0})
+        if upload is not None:
+            run.complete(upload, [], None, "no parts")
+    fail_on_broken_musts(uploads_target, since)

@@ -34,6 +34,7 @@ def model_with_upload(declared: int = 10, parts: tuple[int, ...] = ()) -> Model:
      "CREATE-VALID"),
     # Left open: never a failure either way.
     ({"bytes": 10.0}, Verdict.EITHER, "OPEN-LENIENCY"),
+    ({"bytes": 0}, Verdict.EITHER, "OPEN-EMPTY-UPLOAD"),
     ({"expires_after": None}, Verdict.EITHER, "OPEN-LENIENCY"),
     ({"filename": "  "}, Verdict.EITHER, "OPEN-LENIENCY"),
     ({"mime_type": "application/x-odd"}, Verdict.EITHER, "OPEN-MIME-TYPE"),

@@ -14,9 +14,10 @@ by the documentation"):
 - headers: `x-should-retry: false` on every answer, no `Date`, no `Server`;
 - optional: GET /files/* not served (a 404 envelope); no test controls;
 - leniency and strictness at the edges: `null` for `md5` / `expires_after`, `10.0` for an
-  integer and an upper-case md5 are refused (the emulator accepts them), a JSON body sent
-  without a JSON content type is accepted (the emulator refuses it), duplicate IDs in
-  `part_ids` are accepted and read once, cancelling a cancelled upload is idempotent.
+  integer, an upper-case md5 and an empty upload (`bytes: 0` at create) are refused (the
+  emulator accepts them), a JSON body sent without a JSON content type is accepted (the
+  emulator refuses it), duplicate IDs in `part_ids` are accepted and read once, cancelling a
+  cancelled upload is idempotent.
 
 Not covered, because a wrapper cannot make it legal: completion with a subset of the added
 parts (the emulator refuses it, and only a different store could accept it), zero-byte
@@ -71,7 +72,7 @@ class VariantOptions:
 
     test_controls: bool = True  # offer the emulator's clock controls
     serve_files: bool = False  # GET /files/{id} and /content (404 envelope when False)
-    strict_edges: bool = True  # refuse null optionals, 10.0 integers, upper-case md5
+    strict_edges: bool = True  # refuse null optionals, 10.0 integers, upper-case md5, 0 bytes
     lenient_content_type: bool = True  # accept a JSON body sent as text/plain (or untyped)
     dedupe_part_ids: bool = True  # accept duplicates in part_ids, reading each part once
     idempotent_cancel: bool = True  # cancelling a cancelled upload answers it again, 200
@@ -179,6 +180,8 @@ class VariantApp:
                 return "expires_after may be omitted, but not null.", "expires_after"
             if isinstance(data.get("bytes"), float):
                 return "bytes must be written as an integer (no decimal point).", "bytes"
+            if data.get("bytes") == 0:
+                return "An upload must declare at least 1 byte.", "bytes"
             after = data.get("expires_after")
             if isinstance(after, dict) and isinstance(after.get("seconds"), float):
                 return ("expires_after.seconds must be written as an integer.",
