@@ -2,8 +2,8 @@
 
 A state is one upload (its status, declared bytes, accepted parts); an input is adding a
 part, completing or cancelling; an output is the status and part ID the target answered.
-The rules are those of docs/rules.md: strict where it states them, open (both outcomes
-allowed) where it leaves them open.
+The rules are the oracle's (`model.py`, asked about an upload in each state): a MUST is
+strict, what the documentation leaves open allows both outcomes.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
-from conformance.api import PART_LIMIT
 from conformance.linearizability import Operation
+from conformance.model import Expectation, Model, Part, Verdict
 
 __all__ = ["AddPart", "Answer", "Cancel", "Complete", "UploadSpecification", "UploadState",
            "describe"]
@@ -83,55 +83,60 @@ def _verdict(answer: Answer | None) -> _Verdict:
 
 
 # What an operation may do in a state, before its answer is read: the states it may lead
-# to if accepted, and whether a refusal is allowed.
+# to if accepted, and whether a refusal is allowed. The oracle says which.
 @dataclass(frozen=True, slots=True)
 class _Possible:
     accepted: tuple[UploadState, ...]
     refusal_allowed: bool
 
 
+_UPLOAD: Final = "the-upload"
+_CREATED_AT: Final = 1_700_000_000  # a race lasts seconds: expiry never comes into it
+_NOW: Final = _CREATED_AT + 1
+
+
+def _oracle(state: UploadState) -> Model:
+    """The oracle holding just this upload, in this state."""
+    model = Model()
+    model.record_create({"filename": "race", "purpose": "batch", "mime_type": "application/jsonl",
+                         "bytes": state.declared_bytes}, _UPLOAD, _CREATED_AT)
+    for part_id, size in state.parts:
+        model.record_part(_UPLOAD, Part(part_id, size, None))
+    if state.status == "completed":
+        model.record_complete(_UPLOAD, state.completed_with or (), None)
+    elif state.status == "cancelled":
+        model.record_cancel(_UPLOAD)
+    return model
+
+
+def _possible(expectation: Expectation, after: UploadState) -> _Possible:
+    accepted = () if expectation.verdict is Verdict.REFUSE else (after,)
+    return _Possible(accepted, expectation.verdict is not Verdict.ACCEPT)
+
+
 def _add_part(state: UploadState, add: AddPart, part_id: str) -> _Possible:
-    if state.status != "pending":
-        return _Possible((), True)  # rule 8: a completed or cancelled upload takes no part
-    if add.size > PART_LIMIT:
-        return _Possible((), True)  # rule 1: a part over 64 MiB is refused
-    grown = replace(state, parts=(*state.parts, (part_id, add.size)))
-    total = sum(size for _, size in state.parts) + add.size
-    # Open: a zero-byte part; a part past the declared size (refused now or at completion).
-    return _Possible((grown,), add.size == 0 or total > state.declared_bytes)
+    if part_id == UNSEEN_PART_ID:  # one unseen ID per unseen part, so none overwrites another
+        part_id = f"{UNSEEN_PART_ID}{sum(p.startswith(UNSEEN_PART_ID) for p, _ in state.parts)}"
+    expectation = _oracle(state).expect_add_part(_UPLOAD, add.size, _NOW)
+    return _possible(expectation, replace(state, parts=(*state.parts, (part_id, add.size))))
 
 
 def _complete(state: UploadState, complete: Complete) -> _Possible:
-    # The same readings as model.py's expect_complete, for one upload.
-    if state.status != "pending":
-        return _Possible((), True)
-    sizes = dict(state.parts)
-    listed = complete.part_ids
-    if any(part_id not in sizes for part_id in listed):
-        return _Possible((), True)  # unknown part IDs (or parts added later) are refused
-    repeated = len(set(listed)) != len(listed)
-    with_repeats = sum(sizes[part_id] for part_id in listed)
-    distinct = sum(sizes[part_id] for part_id in set(listed))
-    if state.declared_bytes not in {with_repeats, distinct}:
-        return _Possible((), True)  # rule 6
-    md5, right = complete.md5, complete.right_md5
-    if md5 is not None and right is not None and not repeated and md5.lower() != right:
-        return _Possible((), True)  # rule 7
-    done = replace(state, status="completed", completed_with=listed)
-    # Open: a part listed twice, a subset of the parts, an empty upload, a zero-byte part,
-    # an md5 not judged (unknown, or the right one in upper case).
-    open_ = (repeated or len(set(listed)) < len(state.parts) or not listed
-             or any(sizes[part_id] == 0 for part_id in listed)
-             or (md5 is not None and (right is None or repeated or md5 != right)))
-    return _Possible((done,), open_)
+    # An md5 whose right value is not known cannot be judged: the rest is, and a refusal
+    # (perhaps for that md5) stays possible.
+    unjudged_md5 = complete.md5 is not None and complete.right_md5 is None
+    expectation = _oracle(state).expect_complete(
+        _UPLOAD, complete.part_ids, None if unjudged_md5 else complete.md5, _NOW,
+        complete.right_md5)
+    possible = _possible(expectation, replace(state, status="completed",
+                                              completed_with=complete.part_ids))
+    return replace(possible, refusal_allowed=True) if unjudged_md5 else possible
 
 
 def _cancel(state: UploadState) -> _Possible:
-    if state.status == "pending":
-        return _Possible((replace(state, status="cancelled"),), False)
-    if state.status == "cancelled":  # open: cancelling a cancelled upload
-        return _Possible((state,), True)
-    return _Possible((), True)
+    expectation = _oracle(state).expect_cancel(_UPLOAD, _NOW)
+    # Cancelling a cancelled upload (open) leaves it cancelled.
+    return _possible(expectation, replace(state, status="cancelled"))
 
 
 class UploadSpecification:
