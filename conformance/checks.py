@@ -16,6 +16,7 @@ from conformance.api import LIFETIME_S, UPLOAD_STATUSES
 from conformance.model import Expectation, Verdict
 from conformance.recorder import ConformanceFailure, Recorder
 from conformance.results import Exchange
+from conformance.timeline import Row
 
 CREATED_AT_TOLERANCE_S = 60
 EXPIRES_AT_TOLERANCE_S = 1
@@ -63,15 +64,18 @@ class Checker:
     def ok(self, requirement: str) -> None:
         self.recorder.passed(requirement)
 
-    def fail(self, requirement: str, message: str, also: Sequence[str] = ()) -> None:
+    def fail(self, requirement: str, message: str, also: Sequence[str] = (),
+             timeline: Sequence[Row] = ()) -> None:
         """Raises the failure of `requirement` (and of `also`, broken by the same answer),
-        leaving out those already failed in this run."""
+        leaving out those already failed in this run. `timeline`: how the operations of a
+        race overlapped, for the finding."""
         broken = [r for r in (requirement, *also) if r not in self.waived]
         if not broken:
             return
         failure = ConformanceFailure.of(broken[0], message, self.evidence())
         failure.also_breaks = broken[1:]
         failure.steps = list(self.current_steps)
+        failure.timeline = list(timeline)
         if self.first_failure is None:
             self.first_failure = failure
         raise failure

@@ -15,6 +15,7 @@ from typing import Any
 
 from conformance import requirements
 from conformance.results import Exchange, Finding, Outcome, RequirementResult, Untested
+from conformance.timeline import Row
 
 MAX_FAILURES_KEPT = 3  # per requirement: the first few tell the story
 MAX_OBSERVATIONS_KEPT = 20
@@ -29,6 +30,7 @@ class ConformanceFailure(AssertionError):
         self.message = message
         self.exchanges = list(exchanges)
         self.steps: list[str] = []
+        self.timeline: list[Row] = []  # for operations sent at once, how they overlapped
         # Other requirements the same answer breaks (a 5xx where a refusal was due breaks
         # the probed rule and NO-SERVER-ERROR): each gets a finding of its own.
         self.also_breaks: list[str] = []
@@ -47,12 +49,13 @@ class ConformanceFailure(AssertionError):
 
     def to_finding(self, source: str) -> Finding:
         return Finding(self.requirement, Outcome.FAIL, self.message, list(self.steps),
-                       self.exchanges, source)
+                       self.exchanges, source, list(self.timeline))
 
     def to_findings(self, source: str) -> list[Finding]:
         """One finding per broken requirement, all with the same steps and evidence."""
         return [self.to_finding(source)] + [
-            Finding(other, Outcome.FAIL, self.message, list(self.steps), self.exchanges, source)
+            Finding(other, Outcome.FAIL, self.message, list(self.steps), self.exchanges, source,
+                    list(self.timeline))
             for other in self.also_breaks]
 
 

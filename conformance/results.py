@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-REPORT_SCHEMA_VERSION = "1.1"
+from conformance.timeline import Row
+
+REPORT_SCHEMA_VERSION = "1.2"
 
 
 class Outcome(StrEnum):
@@ -55,9 +57,11 @@ class Finding:
     steps: list[str] = field(default_factory=list)  # the (shrunk) sequence that led here
     exchanges: list[Exchange] = field(default_factory=list)
     source: str = ""  # which part of the suite produced it (test node id, "schemathesis", ...)
+    # For operations sent at once: each one's interval and answer (a race's failure).
+    timeline: list[Row] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "requirement": self.requirement,
             "outcome": self.outcome.value,
             "message": self.message,
@@ -65,6 +69,9 @@ class Finding:
             "exchanges": [e.to_dict() for e in self.exchanges],
             "source": self.source,
         }
+        if self.timeline:
+            data["timeline"] = [row.to_dict() for row in self.timeline]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -75,6 +82,7 @@ class Finding:
             steps=list(data.get("steps", [])),
             exchanges=[Exchange.from_dict(e) for e in data.get("exchanges", [])],
             source=data.get("source", ""),
+            timeline=[Row.from_dict(row) for row in data.get("timeline", [])],
         )
 
 

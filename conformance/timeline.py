@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.linearizability import Operation
 
-__all__ = ["timeline", "timeline_html"]
+__all__ = ["Row", "render_text", "rows", "timeline", "timeline_html"]
 
 BAR_WIDTH = 40
 NO_ANSWER = "no answer"
@@ -23,13 +23,25 @@ Describe = Callable[[Operation[Any, Any]], str]
 
 
 @dataclass(frozen=True, slots=True)
-class _Row:
+class Row:
+    """One operation of a timeline, drawn: what a finding carries into every report."""
+
     index: int
     called_ms: str
     returned_ms: str
     bar: str
     text: str
     marked: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "called_ms": self.called_ms,
+                "returned_ms": self.returned_ms, "bar": self.bar, "text": self.text,
+                "marked": self.marked}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Row:
+        return cls(int(data["index"]), str(data["called_ms"]), str(data["returned_ms"]),
+                   str(data["bar"]), str(data["text"]), bool(data["marked"]))
 
 
 def _bar(start: int, end: int | None, width: int) -> str:
@@ -40,8 +52,9 @@ def _bar(start: int, end: int | None, width: int) -> str:
     return " " * start + "[" + "=" * (end - start - 1) + "]" + " " * (width - end - 1)
 
 
-def _rows(operations: Sequence[Operation[Any, Any]], describe: Describe,
-          marked: Collection[int], width: int) -> list[_Row]:
+def rows(operations: Sequence[Operation[Any, Any]], describe: Describe, *,
+         marked: Collection[int] = (), width: int = BAR_WIDTH) -> list[Row]:
+    """The operations in call order, each with its interval drawn over `width` columns."""
     ops = sorted(operations, key=lambda op: (op.called, op.index))
     if not ops:
         return []
@@ -54,7 +67,7 @@ def _rows(operations: Sequence[Operation[Any, Any]], describe: Describe,
         return min(width - 1, round((t - first) / span * (width - 1)))
 
     return [
-        _Row(
+        Row(
             index=op.index,
             called_ms=f"{(op.called - first) * 1000:.1f}",
             returned_ms=NO_ANSWER if op.returned is None else f"{(op.returned - first) * 1000:.1f}",
@@ -70,15 +83,20 @@ def _rows(operations: Sequence[Operation[Any, Any]], describe: Describe,
 def timeline(operations: Sequence[Operation[Any, Any]], describe: Describe, *,
              marked: Collection[int] = (), width: int = BAR_WIDTH) -> str:
     """Plain text, one line per operation in call order; `marked` ones start with "!"."""
-    rows = _rows(operations, describe, marked, width)
-    if not rows:
+    return render_text(rows(operations, describe, marked=marked, width=width))
+
+
+def render_text(drawn: Sequence[Row]) -> str:
+    """Rows as aligned plain text, for a Markdown code block or a console."""
+    if not drawn:
         return "(no operations)"
-    index_w = max(len("#"), *(len(str(r.index)) for r in rows))
-    called_w = max(len("call ms"), *(len(r.called_ms) for r in rows))
-    returned_w = max(len("return ms"), *(len(r.returned_ms) for r in rows))
+    width = len(drawn[0].bar)
+    index_w = max(len("#"), *(len(str(r.index)) for r in drawn))
+    called_w = max(len("call ms"), *(len(r.called_ms) for r in drawn))
+    returned_w = max(len("return ms"), *(len(r.returned_ms) for r in drawn))
     lines = [f"  {'#':>{index_w}}  {'call ms':>{called_w}}  {'return ms':>{returned_w}}  "
              f"|{' ' * width}|  operation"]
-    for r in rows:
+    for r in drawn:
         flag = "!" if r.marked else " "
         lines.append(f"{flag} {r.index:>{index_w}}  {r.called_ms:>{called_w}}  "
                      f"{r.returned_ms:>{returned_w}}  |{r.bar}|  {r.text}")
@@ -88,14 +106,14 @@ def timeline(operations: Sequence[Operation[Any, Any]], describe: Describe, *,
 def timeline_html(operations: Sequence[Operation[Any, Any]], describe: Describe, *,
                   marked: Collection[int] = (), width: int = BAR_WIDTH) -> str:
     """The same rows as `timeline`, as an HTML table; every text is escaped."""
-    rows = _rows(operations, describe, marked, width)
+    drawn = rows(operations, describe, marked=marked, width=width)
     head = ("<tr><th>#</th><th>call ms</th><th>return ms</th><th>interval</th>"
             "<th>operation</th></tr>")
-    body = [_html_row(r) for r in rows]
+    body = [_html_row(r) for r in drawn]
     return '<table class="timeline">\n' + "\n".join([head, *body]) + "\n</table>"
 
 
-def _html_row(row: _Row) -> str:
+def _html_row(row: Row) -> str:
     opening = '<tr class="marked">' if row.marked else "<tr>"
     cells = (str(row.index), row.called_ms, row.returned_ms)
     return (opening + "".join(f"<td>{html.escape(c)}</td>" for c in cells)

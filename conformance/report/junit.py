@@ -118,6 +118,8 @@ def _finding_lines(finding: FindingView) -> list[str]:
         lines += [f"  {i}. {step}" for i, step in enumerate(finding.steps, 1)]
         if finding.steps_omitted:
             lines.append(f"  ... {finding.steps_omitted} more steps")
+    if finding.timeline_text:
+        lines += ["timeline (operations sent at once):", finding.timeline_text]
     for number, exchange in enumerate(finding.exchanges, 1):
         lines += ["", f"exchange {number}: {exchange.title}", ">>> request", exchange.request,
                   "<<< answer", exchange.response, "reproduce:", exchange.curl]

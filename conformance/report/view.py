@@ -7,12 +7,14 @@ or hostile, so it is cut here (escaping is each rendering's job).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from conformance.results import Exchange, Finding, Outcome, RequirementResult, RunReport
+from conformance.timeline import Row, render_text
 
 __all__ = [
     "EVIDENCE_BUDGETS",
@@ -122,6 +124,8 @@ class FindingView:
     steps_omitted: int
     exchanges: list[ExchangeView]
     exchanges_omitted: int
+    timeline: list[Row]  # a race's operations, each cell printable and clipped
+    timeline_text: str  # the same rows, aligned for a code block
 
 
 @dataclass(slots=True)
@@ -221,6 +225,9 @@ def _requirement(result: RequirementResult, limits: Limits) -> RequirementView:
 
 def _finding(finding: Finding, limits: Limits) -> FindingView:
     steps = finding.steps[: limits.steps]
+    timeline = [dataclasses.replace(row, text=printable(clip(row.text, 300)),
+                                    bar=printable(row.bar))
+                for row in finding.timeline[: limits.steps]]
     exchanges = finding.exchanges[-limits.exchanges:] if limits.exchanges else []
     return FindingView(
         message=printable(clip(finding.message, limits.text_chars)),
@@ -229,6 +236,8 @@ def _finding(finding: Finding, limits: Limits) -> FindingView:
         steps_omitted=len(finding.steps) - len(steps),
         exchanges=[_exchange(e, limits) for e in exchanges],
         exchanges_omitted=len(finding.exchanges) - len(exchanges),
+        timeline=timeline,
+        timeline_text=render_text(timeline) if timeline else "",
     )
 
 

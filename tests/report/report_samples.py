@@ -6,8 +6,10 @@ from __future__ import annotations
 import httpx
 
 from conformance.client import TargetClient
+from conformance.linearizability import Operation
 from conformance.requirements import CATALOG, Level
 from conformance.results import Exchange, Finding, Outcome, RequirementResult, RunReport
+from conformance.timeline import Row, rows
 
 KEY = "sk-proj-REPORT-secret-9f8e7d6c5b4a"
 INJECTION = "<script>alert('owned')</script>"
@@ -35,6 +37,14 @@ def record_exchanges() -> tuple[list[Exchange], str]:
         return c.recent(), f"expected 200, got {answer.status}: {answer.json}"
 
 
+def race_timeline() -> list[Row]:
+    """A completion and a cancel that both succeeded, and a part with no answer."""
+    operations = [Operation(0, "complete", 200, 0.0, 0.012),
+                  Operation(1, "cancel", 200, 0.001, 0.01),
+                  Operation(2, f"add a part {INJECTION}\x1b[31m", None, 0.002, None)]
+    return rows(operations, lambda op: f"{op.input} -> {op.output or 'no answer'}", marked={1})
+
+
 def sample_report(*, big: bool = False) -> RunReport:
     exchanges, message_from_answer = record_exchanges()
     if big:
@@ -50,6 +60,12 @@ def sample_report(*, big: bool = False) -> RunReport:
                                 source="conformance/suite/test_stateful.py::test_machine")
                         for _ in range(5 if big else 1)]
             result.status, result.failures, result.passed = Outcome.FAIL, findings, 3
+        elif req.id == "RACE-LINEARIZABLE":
+            result.status, result.passed = Outcome.FAIL, 1
+            result.failures = [Finding(req.id, Outcome.FAIL, "no order of the operations sent "
+                                       "at once explains their answers",
+                                       ["complete and cancel upload_1 at once -> 200, 200"],
+                                       exchanges[-1:], timeline=race_timeline())]
         elif req.id == "CANCEL-STATE":
             result.status, result.baseline = Outcome.FAIL, True
             result.failures = [Finding(req.id, Outcome.FAIL, "cancel of a completed upload "
