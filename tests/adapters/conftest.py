@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from adapter_helpers import API_KEY, PROPOSED_REQUIREMENTS
 
 from conformance import requirements
 from conformance.emulator import EmulatorConfig, EmulatorServer
+from tests.support.adapter_helpers import API_KEY, PROPOSED_REQUIREMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DRIVER = ROOT / "drivers" / "node"
-FAKE_DRIVER = Path(__file__).resolve().parent / "fake_driver.py"
+FAKE_DRIVER = ROOT / "tests" / "support" / "fake_driver.py"
 
 
 @pytest.fixture(autouse=True)

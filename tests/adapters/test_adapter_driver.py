@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-from adapter_helpers import API_KEY, exchanges_text, messages, run_machine, sdk_passes, target_with
 
 from conformance.adapters.driver import DriverAdapter, DriverError
 from conformance.adapters.http import HttpAdapter
@@ -17,6 +16,14 @@ from conformance.client import TargetClient
 from conformance.emulator import EmulatorServer
 from conformance.recorder import Recorder
 from strategies.payloads import Payload
+from tests.support.adapter_helpers import (
+    API_KEY,
+    exchanges_text,
+    messages,
+    run_machine,
+    sdk_passes,
+    target_with,
+)
 
 CREATE = {"filename": "d.txt", "purpose": "assistants", "bytes": 1000, "mime_type": "text/plain"}
 

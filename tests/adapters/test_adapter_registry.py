@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import openai
 import pytest
-from adapter_helpers import API_KEY
 
 from conformance.adapters.base import Adapter, Capabilities
 from conformance.adapters.driver import DriverAdapter
@@ -16,6 +15,7 @@ from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsy
 from conformance.client import TargetClient
 from conformance.emulator import EmulatorServer
 from conformance.recorder import Recorder
+from tests.support.adapter_helpers import API_KEY
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from adapter_helpers import API_KEY
 
 from conformance.adapters.sdk_checks import expected_error_class, json_mismatches, request_problems
 from conformance.adapters.sdk_records import (
@@ -19,6 +18,7 @@ from conformance.adapters.sdk_records import (
 )
 from conformance.evidence import Redactor
 from conformance.openapi.judge import Intended, default_judge
+from tests.support.adapter_helpers import API_KEY
 
 BASE = "http://127.0.0.1:8000/v1"
 CREATE = {"filename": "a.txt", "purpose": "assistants", "bytes": 3, "mime_type": "text/plain"}

@@ -12,14 +12,6 @@ from typing import Any
 
 import openai
 import pytest
-from adapter_helpers import (
-    API_KEY,
-    exchanges_text,
-    messages,
-    run_machine,
-    sdk_passes,
-    target_with,
-)
 
 from conformance.adapters.http import HttpAdapter
 from conformance.adapters.sdk_python import (
@@ -38,6 +30,14 @@ from conformance.exerciser import scenario
 from conformance.recorder import ConformanceFailure, Recorder
 from conformance.target import Target
 from strategies.payloads import Payload
+from tests.support.adapter_helpers import (
+    API_KEY,
+    exchanges_text,
+    messages,
+    run_machine,
+    sdk_passes,
+    target_with,
+)
 
 ADAPTERS = [OpenAIPythonAdapter, OpenAIPythonAsyncAdapter]
 

@@ -6,7 +6,8 @@ import socket
 from collections.abc import Callable, Iterator
 
 import pytest
-from client_servers import Handler, RawServer
+
+from tests.support.client_servers import Handler, RawServer
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator_helpers import Api, ok, refused
 from starlette.applications import Starlette
 
 from conformance.emulator import MUTANTS, EmulatorConfig, EmulatorServer, create_app
 from conformance.emulator.cli import add_serve_arguments, serve_command
+from tests.support.emulator_helpers import Api, ok, refused
 
 LISTENING = re.compile(r"Uploads emulator listening: base URL (http://127\.0\.0\.1:\d+/v1)")
 

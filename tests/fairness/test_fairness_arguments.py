@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fairness_cli import assert_no_traceback, run_cli
+
+from tests.support.cli import assert_no_traceback, run_cli
 
 
 def _error_lines(stderr: str) -> list[str]:

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from broken_targets import garbage_app, stub_app
-from fairness_cli import (
+
+from tests.support.broken_targets import garbage_app, stub_app
+from tests.support.cli import (
     assert_four_reports,
     assert_no_traceback,
     assert_secret_kept,
@@ -17,7 +18,7 @@ from fairness_cli import (
     run_cli,
     target_args,
 )
-from fairness_serving import serve_app
+from tests.support.serving import serve_app
 
 # Found whatever the order of discovery: by fixed scenarios and the schema checks.
 STUB_ALWAYS_CAUGHT = {"CREATE-INVALID", "UPLOAD-SIZE-LIMIT", "PART-SIZE-LIMIT",

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from broken_targets import resetting_app, wrong_types_app
-from fairness_cli import (
+
+from tests.support.broken_targets import resetting_app, wrong_types_app
+from tests.support.cli import (
     CliRun,
     assert_four_reports,
     assert_no_traceback,
@@ -19,7 +20,7 @@ from fairness_cli import (
     run_cli,
     target_args,
 )
-from fairness_serving import never_answering, nothing_listening, serve_app
+from tests.support.serving import never_answering, nothing_listening, serve_app
 
 
 def _check_run_basics(run: CliRun, api_key: str) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fairness_cli import (
+
+from conformance.emulator import EmulatorConfig, EmulatorServer
+from tests.support.cli import (
     PROFILE,
     SEED,
     assert_four_reports,
@@ -16,8 +18,6 @@ from fairness_cli import (
     run_cli,
     target_args,
 )
-
-from conformance.emulator import EmulatorConfig, EmulatorServer
 
 
 @pytest.mark.slow

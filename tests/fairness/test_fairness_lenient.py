@@ -7,7 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fairness_cli import (
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strategies.sizes import next_part_sizes as _part_size
+from tests.support.cli import (
     PROFILE,
     SEED,
     assert_four_reports,
@@ -16,12 +20,8 @@ from fairness_cli import (
     new_api_key,
     run_cli,
 )
-from fairness_serving import serve_app
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from lenient_target import lenient_app
-
-from strategies.sizes import next_part_sizes as _part_size
+from tests.support.lenient_target import lenient_app
+from tests.support.serving import serve_app
 
 
 @pytest.mark.slow

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from broken_targets import stub_app
-from fairness_serving import serve_app
-from lenient_target import lenient_app
-from variant_target import VariantApp, VariantOptions
+
+from tests.support.broken_targets import stub_app
+from tests.support.lenient_target import lenient_app
+from tests.support.serving import serve_app
+from tests.support.variant_target import VariantApp, VariantOptions
 
 KEY = "sk-fairness-targets-0123456789"
 CREATE = {"filename": "a.txt", "purpose": "assistants", "bytes": 6, "mime_type": "text/plain"}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fairness_cli import (
+
+from tests.support.cli import (
     CliRun,
     assert_four_reports,
     assert_no_traceback,
@@ -16,8 +17,8 @@ from fairness_cli import (
     run_cli,
     target_args,
 )
-from fairness_serving import serve_app
-from variant_target import VariantApp, VariantOptions
+from tests.support.serving import serve_app
+from tests.support.variant_target import VariantApp, VariantOptions
 
 pytestmark = pytest.mark.slow
 

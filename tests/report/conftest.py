@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_samples import sample_report
 
 from conformance.report import write_reports
 from conformance.results import RunReport
+from tests.support.report_samples import sample_report
 
 
 @pytest.fixture(scope="module")

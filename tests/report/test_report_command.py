@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from report_samples import sample_report
 
 from conformance.report import (
     ReportError,
@@ -18,6 +17,7 @@ from conformance.report import (
 )
 from conformance.report.console import render_summary
 from conformance.results import RunReport
+from tests.support.report_samples import sample_report
 
 
 def _run(*argv: str) -> int:

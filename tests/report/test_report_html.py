@@ -6,9 +6,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from report_samples import INJECTION
-
 from conformance.results import RunReport
+from tests.support.report_samples import INJECTION
 
 
 class _Tags(HTMLParser):

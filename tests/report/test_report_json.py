@@ -9,11 +9,11 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from report_samples import sample_report
 
 from conformance.report import load_report, validate
 from conformance.report.json_report import SCHEMA_PATH, dump_json
 from conformance.results import Outcome, RequirementResult, RunReport
+from tests.support.report_samples import sample_report
 
 
 def test_to_dict_from_dict_round_trip(report: RunReport) -> None:

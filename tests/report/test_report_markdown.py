@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from report_samples import INJECTION, sample_report
-
 from conformance.report import render_markdown
 from conformance.report.markdown import md_code, md_fence, md_text
 from conformance.results import RunReport
+from tests.support.report_samples import INJECTION, sample_report
 
 
 def test_the_summary_has_verdict_table_and_failures(report: RunReport,

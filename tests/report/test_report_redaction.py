@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from report_samples import KEY, sample_report
-
 from conformance.report import write_reports
 from conformance.report.console import render_summary
+from tests.support.report_samples import KEY, sample_report
 
 
 def test_the_key_planted_in_answers_reaches_no_file(written: dict[str, Path]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from schema_targets import API_KEY, make_app, serve
+
+from tests.support.schema_targets import API_KEY, make_app, serve
 
 
 @pytest.fixture(scope="module")

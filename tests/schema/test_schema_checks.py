@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from schema_targets import API_KEY, make_app, serve
 
 from conformance.emulator import EmulatorConfig, EmulatorServer
 from conformance.openapi import load_document
 from conformance.results import Finding, Outcome
 from conformance.schema import SchemaRunError, run_schema_checks
+from tests.support.schema_targets import API_KEY, make_app, serve
 
 OPERATIONS = ("createUpload", "addUploadPart", "completeUpload", "cancelUpload")
 # The emulator's mutants that the schema checks alone must catch, and the requirement each
