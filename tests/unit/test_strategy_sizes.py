@@ -110,6 +110,16 @@ def test_the_next_part_shrinks_to_all_that_remains() -> None:
     assert find(next_part_sizes(10), lambda size: True, settings=NO_DB) == 10
 
 
+@settings(max_examples=200, database=None, deadline=None)
+@given(data=st.data())
+def test_the_machine_never_draws_a_negative_part_size(data: st.DataObject) -> None:
+    """What the machine draws for `add_a_part` once an upload holds more than it declared
+    (remaining = declared - added < 0), which a correct target may cause."""
+    remaining = data.draw(st.integers(-64, 64), label="remaining")
+    size = data.draw(next_part_sizes(remaining), label="size")
+    assert size >= 0, f"next_part_sizes({remaining}) drew {size}"
+
+
 @given(st.integers(1, 10_000), st.integers(1, 8))
 def test_split_evenly_adds_up(total: int, count: int) -> None:
     sizes = split_evenly(total, count)

@@ -1,4 +1,5 @@
-"""Fixtures for the adapter tests: an emulator, targets around an adapter, the Node driver."""
+"""Fixtures for the end-to-end tests: an emulator, the SDK drivers, the schema checks' small
+targets, raw-socket servers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ import pytest
 from conformance import requirements
 from conformance.emulator import EmulatorConfig, EmulatorServer
 from tests.support.adapter_helpers import API_KEY, PROPOSED_REQUIREMENTS
+from tests.support.client_servers import Handler, RawServer
+from tests.support.schema_targets import API_KEY as SCHEMA_API_KEY
+from tests.support.schema_targets import make_app, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DRIVER = ROOT / "drivers" / "node"
@@ -65,3 +69,37 @@ def node_driver() -> str:
                 tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
                 pytest.skip("npm install failed in drivers/node: " + " | ".join(tail))
     return f"{shlex.quote(node)} {shlex.quote(str(NODE_DRIVER / 'driver.mjs'))}"
+
+
+# --- the schema checks' targets ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lenient_target() -> Iterator[str]:
+    """A correct target that takes every liberty the documentation leaves open."""
+    with serve(make_app(api_key=SCHEMA_API_KEY)) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def strict_target() -> Iterator[str]:
+    """A correct target that takes none of them (and refuses with 422 and 415)."""
+    with serve(make_app(api_key=SCHEMA_API_KEY, strict=True)) as base_url:
+        yield base_url
+
+
+# --- raw-socket servers, for answers no server framework would send ---------------------
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Handler], RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(handler: Handler) -> RawServer:
+        server = RawServer(handler)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

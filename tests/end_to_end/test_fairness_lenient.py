@@ -7,10 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from strategies.sizes import next_part_sizes as _part_size
 from tests.support.cli import (
     PROFILE,
     SEED,
@@ -42,12 +39,3 @@ def test_a_lenient_correct_target_passes(tmp_path: Path) -> None:
     assert any("accepted (200)" in o for o in run.observations("OPEN-ZERO-BYTE-PART"))
     assert any("accepted (200)" in o for o in run.observations("OPEN-CANCEL-TWICE"))
 
-
-@settings(max_examples=200, database=None, deadline=None)
-@given(data=st.data())
-def test_the_machine_never_draws_a_negative_part_size(data: st.DataObject) -> None:
-    """What the machine draws for `add_a_part` once an upload holds more than it declared
-    (remaining = declared - added < 0), which a correct target may cause."""
-    remaining = data.draw(st.integers(-64, 64), label="remaining")
-    size = data.draw(_part_size(remaining), label="size")
-    assert size >= 0, f"_part_size({remaining}) drew {size}"

@@ -1,4 +1,5 @@
-"""Independent readings of the request rules, to judge what the strategies generate.
+"""Independent readings of the request rules, to judge what the strategies generate (the
+`create_rules` and `complete_rules` fixtures of tests/unit).
 
 Written from the facts document, not from the generators: a body the generator calls
 invalid must break one of these rules even under the most lenient reading the
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 PURPOSES = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
 UPLOAD_LIMIT = 8 * 1024**3
@@ -76,12 +75,3 @@ def complete_errors(body: Any, lenient: bool = False) -> list[str]:
         errors.append("md5 not a string")
     return errors
 
-
-@pytest.fixture(scope="session")
-def create_rules() -> Validator:
-    return create_errors
-
-
-@pytest.fixture(scope="session")
-def complete_rules() -> Validator:
-    return complete_errors
