@@ -6,10 +6,10 @@ turns a slow machine into a failure. Also the one fixture both the unit and the
 end-to-end tests use: a loopback port nobody listens on.
 """
 
-import socket
-
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.serving import closed_port as closed_port_number
 
 settings.register_profile(
     "project-tests",
@@ -25,6 +25,4 @@ settings.load_profile("project-tests")
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return closed_port_number()

@@ -17,9 +17,9 @@ import pytest
 from conformance import requirements
 from conformance.emulator import EmulatorConfig, EmulatorServer
 from tests.support.adapter_helpers import API_KEY, PROPOSED_REQUIREMENTS
-from tests.support.client_servers import Handler, RawServer
 from tests.support.schema_targets import API_KEY as SCHEMA_API_KEY
-from tests.support.schema_targets import make_app, serve
+from tests.support.schema_targets import make_app
+from tests.support.serving import Handler, RawServer, serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DRIVER = ROOT / "drivers" / "node"
@@ -77,14 +77,14 @@ def node_driver() -> str:
 @pytest.fixture(scope="module")
 def lenient_target() -> Iterator[str]:
     """A correct target that takes every liberty the documentation leaves open."""
-    with serve(make_app(api_key=SCHEMA_API_KEY)) as base_url:
+    with serve_app(make_app(api_key=SCHEMA_API_KEY)) as base_url:
         yield base_url
 
 
 @pytest.fixture(scope="module")
 def strict_target() -> Iterator[str]:
     """A correct target that takes none of them (and refuses with 422 and 415)."""
-    with serve(make_app(api_key=SCHEMA_API_KEY, strict=True)) as base_url:
+    with serve_app(make_app(api_key=SCHEMA_API_KEY, strict=True)) as base_url:
         yield base_url
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -90,12 +89,9 @@ def test_a_target_fault_is_the_targets_not_the_sdks() -> None:
         assert run_machine(target) == {"COMPLETE-MD5"}
 
 
-def test_an_unreachable_target_is_a_connection_error_not_an_sdk_fault() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def test_an_unreachable_target_is_a_connection_error_not_an_sdk_fault(closed_port: int) -> None:
     recorder = Recorder()
-    adapter = OpenAIPythonAdapter(f"http://127.0.0.1:{port}/v1", API_KEY,
+    adapter = OpenAIPythonAdapter(f"http://127.0.0.1:{closed_port}/v1", API_KEY,
                                   recorder=recorder, timeout=2)
     answer = adapter.cancel("upload_1")
     adapter.report_checks(Checker(recorder, list), [answer])

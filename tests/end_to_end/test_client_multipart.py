@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shlex
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from conformance.client import TargetClient
+from tests.support.serving import serve_app
 
 KEY = "sk-test-multipart-0123456789"
 
@@ -135,37 +137,22 @@ def test_the_body_is_streamed_with_the_right_length_and_parses_back() -> None:
     assert answer.exchange.request_headers["Content-Length"] == str(seen["declared"])
 
 
-class _PartHandler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        form = ParsedForm(self.headers["Content-Type"])
-        remaining = length
-        while remaining:
-            piece = self.rfile.read(min(remaining, 1 << 16))
-            if not piece:
-                break
-            remaining -= len(piece)
-            form.feed(piece)
-        body = json.dumps({"path": self.path, "fields": form.finish(),
-                           "short": remaining}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+async def _read_back(request: Request) -> Response:
+    """A real server's reading of a part request: the form parsed as it arrives."""
+    form = ParsedForm(request.headers["content-type"])
+    remaining = int(request.headers["content-length"])
+    async for piece in request.stream():
+        remaining -= len(piece)
+        form.feed(piece)
+    return JSONResponse({"path": request.scope["raw_path"].decode("ascii"),
+                         "fields": form.finish(), "short": remaining})
 
 
 @pytest.fixture
 def part_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PartHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serve_app(Starlette(routes=[Route("/{path:path}", _read_back, methods=["POST"])])
+                   ) as base_url:
+        yield base_url
 
 
 @pytest.mark.parametrize("size", [0, 1, 65_535, 5 * 1024 * 1024 + 3])

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from conformance.client import TargetClient, TargetUnreachable
-from tests.support.client_servers import RawServer, read_request
+from tests.support.serving import RawServer, read_request
 
 KEY = "sk-test-transport-0123456789"
 Start = Callable[[Callable[[socket.socket], None]], RawServer]

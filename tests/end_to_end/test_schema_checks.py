@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +16,8 @@ from conformance.emulator import EmulatorConfig, EmulatorServer
 from conformance.openapi import load_document
 from conformance.results import Finding, Outcome
 from conformance.schema import SchemaRunError, run_schema_checks
-from tests.support.schema_targets import API_KEY, make_app, serve
+from tests.support.schema_targets import API_KEY, make_app
+from tests.support.serving import serve_app
 
 OPERATIONS = ("createUpload", "addUploadPart", "completeUpload", "cancelUpload")
 # The emulator's mutants that the schema checks alone must catch, and the requirement each
@@ -71,7 +71,7 @@ def test_each_mutant_fails_its_requirement(mutant: str) -> None:
 
 def test_a_json_answer_labelled_text_fails_the_content_type_rule() -> None:
     # A SHOULD-level fault, so not an emulator mutant (the kill matrix wants MUST kills).
-    with serve(make_app({"text-content-type"}, api_key=API_KEY)) as base_url:
+    with serve_app(make_app({"text-content-type"}, api_key=API_KEY)) as base_url:
         findings = run_schema_checks(base_url, API_KEY, max_examples=3, seed=5, stateful=False)
     _assert_fails_only(findings, "SCHEMA-CONTENT-TYPE")
 
@@ -155,9 +155,6 @@ def test_the_time_budget_bounds_the_run(lenient_target: str) -> None:
     assert _failures(findings) == []
 
 
-def test_an_unreachable_target_is_a_run_error() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def test_an_unreachable_target_is_a_run_error(closed_port: int) -> None:
     with pytest.raises(SchemaRunError, match="unreachable"):
-        run_schema_checks(f"http://127.0.0.1:{port}/v1", API_KEY, max_examples=1)
+        run_schema_checks(f"http://127.0.0.1:{closed_port}/v1", API_KEY, max_examples=1)

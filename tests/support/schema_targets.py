@@ -5,24 +5,18 @@
 JSON content type, a `data` form field that is not a file); `make_app(strict=True)` is a
 correct target that takes none of them and refuses with 422 instead of 400. A check that
 fails either fails a correct target. `make_app(faults={...})` switches on the one
-fault in `FAULTS` (the others are the emulator's mutants). `serve(app)` runs an app on a
-loopback port.
+fault in `FAULTS` (the others are the emulator's mutants).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -223,29 +217,3 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
 
     return Starlette(routes=routes, exception_handlers={404: no_route, 405: no_route})
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` on a free loopback port; yields its base URL (ending in /v1)."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                            lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test target did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

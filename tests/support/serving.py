@@ -1,5 +1,14 @@
-"""Serving the fairness tests' targets: any ASGI app on a free loopback port (uvicorn in a
-thread), and two sockets that are no server at all (nothing listening; never answering)."""
+"""Serving the tests' targets on 127.0.0.1, one way for each kind of target.
+
+- `serve_app(app)`: any ASGI app (a fake target, a wrapped emulator), uvicorn in a thread on a
+  socket bound before it starts; yields the base URL (ending in /v1).
+- `RawServer(handler)`: a raw-socket server for answers no server framework would send (hung,
+  truncated, garbage); `read_request` reads one request off a connection.
+- `closed_port()` and `nothing_listening()`: a port, a base URL, where nothing listens.
+- `never_answering()`: a base URL whose server accepts connections and never answers.
+
+The reference emulator itself is served by the product's `conformance.emulator.EmulatorServer`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +16,14 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn
 
 _START_TIMEOUT_S = 15.0
+
+Handler = Callable[[socket.socket], None]
 
 
 def _listening_socket() -> socket.socket:
@@ -41,13 +52,13 @@ def serve_app(app: Any, *, date_header: bool = True) -> Iterator[str]:
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name=f"fairness-target-{port}")
+                              name=f"test-target-{port}")
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT_S
     try:
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fairness target did not start")
+                raise RuntimeError("the test target did not start")
             time.sleep(0.01)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
@@ -56,43 +67,100 @@ def serve_app(app: Any, *, date_header: bool = True) -> Iterator[str]:
         sock.close()
 
 
+def closed_port() -> int:
+    """A loopback port with nothing listening on it (bound and released, never listened on)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextlib.contextmanager
 def nothing_listening() -> Iterator[str]:
     """A base URL on a loopback port that nobody listens on (connections are refused)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # bound and released, never listened on: the port refuses connections
-    yield f"http://127.0.0.1:{port}/v1"
+    yield f"http://127.0.0.1:{closed_port()}/v1"
 
 
-@contextlib.contextmanager
-def never_answering() -> Iterator[str]:
-    """A base URL whose server accepts connections and reads requests, but never answers."""
-    sock = _listening_socket()
-    sock.settimeout(0.2)
-    port = sock.getsockname()[1]
-    stop = threading.Event()
-    held: list[socket.socket] = []
+class RawServer:
+    """Accepts connections and hands each to `handler` in its own thread; `close()` stops
+    accepting and cuts the connections still open."""
 
-    def accept_and_hold() -> None:
-        while not stop.is_set():
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self.connections = 0
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True,
+                                        name=f"raw-server-{self.port}")
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
             try:
-                conn, _ = sock.accept()
+                conn, _ = self._sock.accept()
             except TimeoutError:
                 continue
             except OSError:
                 return
-            conn.settimeout(0.2)
-            held.append(conn)  # read nothing back, answer nothing: the client waits
+            self.connections += 1
+            with self._lock:
+                self._open.add(conn)
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
 
-    thread = threading.Thread(target=accept_and_hold, daemon=True, name=f"hang-{port}")
-    thread.start()
+    def _run(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            self._handler(conn)
+        with self._lock:
+            self._open.discard(conn)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=2)
+        with self._lock:
+            still_open = list(self._open)
+        for conn in still_open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+def read_request(conn: socket.socket) -> tuple[bytes, bytes]:
+    """The head of one HTTP request and as much of its body as Content-Length says."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data, b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head, body
+
+
+@contextlib.contextmanager
+def never_answering() -> Iterator[str]:
+    """A base URL whose server accepts every connection and holds it, reading and answering
+    nothing (the client waits), until the block ends."""
+    released = threading.Event()
+    server = RawServer(lambda conn: released.wait())
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield server.url
     finally:
-        stop.set()
-        sock.close()
-        thread.join(5)
-        for conn in held:
-            conn.close()
+        released.set()
+        server.close()
