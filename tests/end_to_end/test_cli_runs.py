@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,17 +12,13 @@ from conformance import RunSettings, run
 from conformance.emulator import MUTANTS
 from conformance.report import load_report
 from conformance.reporting import failed_ids
-
-
-def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False)
+from tests.support.cli import run_cli
 
 
 @pytest.mark.slow
 def test_run_with_no_arguments_passes_the_emulator_and_writes_four_reports(
         tmp_path: Path) -> None:
-    result = cli("run", "--report-dir", str(tmp_path), "--seed", "11")
+    result = run_cli("run", "--seed", "11", report_dir=tmp_path, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for name in ("report.json", "junit.xml", "report.md", "report.html"):
         assert (tmp_path / name).stat().st_size > 0
@@ -40,7 +34,7 @@ def test_run_with_no_arguments_passes_the_emulator_and_writes_four_reports(
 
 @pytest.mark.slow
 def test_every_mutant_is_killed_and_the_clean_emulator_passes(tmp_path: Path) -> None:
-    result = cli("mutants", "-n", "2", "--report-dir", str(tmp_path), timeout=900)
+    result = run_cli("mutants", "-n", "2", report_dir=tmp_path, timeout=900)
     matrix = json.loads((tmp_path / "mutants.json").read_text())["results"]
     survivors = [r["mutant"] for r in matrix[1:] if not r["killed"]]
     assert not matrix[0]["killed"], f"false alarm on the clean emulator: {matrix[0]}"
@@ -51,14 +45,14 @@ def test_every_mutant_is_killed_and_the_clean_emulator_passes(tmp_path: Path) ->
 
 
 def test_an_unknown_mutant_is_a_clear_error(tmp_path: Path) -> None:
-    result = cli("mutants", "--only", "no-such-mutant", "--report-dir", str(tmp_path))
+    result = run_cli("mutants", "--only", "no-such-mutant", report_dir=tmp_path, timeout=600)
     assert result.returncode == 2
     assert "unknown mutant" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_an_unreachable_target_exits_2_with_a_report(tmp_path: Path) -> None:
-    result = cli("run", "--base-url", "http://127.0.0.1:9/v1", "--api-key", "sk-secret-123",
-                 "--report-dir", str(tmp_path))
+    result = run_cli("run", "--base-url", "http://127.0.0.1:9/v1", "--api-key", "sk-secret-123",
+                     report_dir=tmp_path, timeout=600)
     assert result.returncode == 2
     assert "unreachable" in result.stderr and "Traceback" not in result.stderr
     report = json.loads((tmp_path / "report.json").read_text())
@@ -70,7 +64,7 @@ def test_an_unreachable_target_exits_2_with_a_report(tmp_path: Path) -> None:
 def test_a_report_dir_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "a-file"
     not_a_dir.write_text("")
-    result = cli("run", "--report-dir", str(not_a_dir / "reports"), timeout=60)
+    result = run_cli("run", report_dir=not_a_dir / "reports", timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("uploads-conformance: error: cannot write"), \

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import assert_no_traceback, run_cli
+from tests.support.cli import assert_no_traceback, run_suite
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -26,7 +26,7 @@ def _error_lines(stderr: str) -> list[str]:
 ], ids=["unknown-profile", "zero-workers", "ftp-base-url", "missing-baseline"])
 def test_a_bad_argument_exits_2_with_one_clear_line(tmp_path: Path, args: list[str],
                                                     says: str) -> None:
-    run = run_cli(tmp_path, *args, timeout=60)
+    run = run_suite(tmp_path, *args, timeout=60)
     assert_no_traceback(run)
     assert run.returncode == 2, run.explain()
     lines = _error_lines(run.stderr)
@@ -37,7 +37,7 @@ def test_a_bad_argument_exits_2_with_one_clear_line(tmp_path: Path, args: list[s
 
 def test_a_missing_baseline_file_leaves_a_run_failed_report(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-baseline.json"
-    run = run_cli(tmp_path, "--baseline", str(missing), timeout=60)
+    run = run_suite(tmp_path, "--baseline", str(missing), timeout=60)
     assert run.returncode == 2
     assert str(missing) in run.stderr
     report = run.report
@@ -47,7 +47,7 @@ def test_a_missing_baseline_file_leaves_a_run_failed_report(tmp_path: Path) -> N
 def test_a_baseline_that_is_not_json_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "baseline.json"
     bad.write_text("accepted: [AUTH-REQUIRED]\n")
-    run = run_cli(tmp_path, "--baseline", str(bad), timeout=60)
+    run = run_suite(tmp_path, "--baseline", str(bad), timeout=60)
     assert_no_traceback(run)
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()

@@ -15,7 +15,7 @@ from tests.support.cli import (
     assert_no_traceback,
     assert_secret_kept,
     new_api_key,
-    run_cli,
+    run_suite,
     target_args,
 )
 from tests.support.serving import serve_app
@@ -37,8 +37,8 @@ def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> N
     baseline = tmp_path / "conformance-baseline.json"
     api_key = new_api_key()
     with serve_app(stub_app()) as base_url:
-        first = run_cli(tmp_path, *target_args(base_url, api_key), "--write-baseline",
-                        str(baseline), name="stub")
+        first = run_suite(tmp_path, *target_args(base_url, api_key), "--write-baseline",
+                          str(baseline), name="stub")
         assert_no_traceback(first)
         assert_four_reports(first)
         assert first.returncode == 1, first.explain()
@@ -53,8 +53,8 @@ def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> N
         # The same baseline on a target that breaks something else (its answers are not JSON:
         # OBJECT-UPLOAD): that is new, so exit 1.
         with serve_app(garbage_app()) as garbage_url:
-            other = run_cli(tmp_path, *target_args(garbage_url, api_key), "--baseline",
-                            str(baseline), name="garbage-with-baseline")
+            other = run_suite(tmp_path, *target_args(garbage_url, api_key), "--baseline",
+                              str(baseline), name="garbage-with-baseline")
         assert_no_traceback(other)
         assert_four_reports(other)
         assert_secret_kept(other, api_key)  # it echoes the Authorization header back
@@ -67,8 +67,8 @@ def test_a_baseline_accepts_known_deviations_and_only_those(tmp_path: Path) -> N
         assert other.report["summary"]["must_failed"] >= 1
 
         # The stub again, with its baseline: only accepted deviations, so exit 0.
-        second = run_cli(tmp_path, *target_args(base_url, api_key), "--baseline",
-                         str(baseline), name="stub-with-baseline")
+        second = run_suite(tmp_path, *target_args(base_url, api_key), "--baseline",
+                           str(baseline), name="stub-with-baseline")
     assert_no_traceback(second)
     assert_four_reports(second)
     assert_secret_kept(second, api_key)

@@ -17,7 +17,7 @@ from tests.support.cli import (
     assert_nothing_written_to_cwd,
     assert_secret_kept,
     new_api_key,
-    run_cli,
+    run_suite,
     target_args,
 )
 from tests.support.serving import never_answering, nothing_listening, serve_app
@@ -33,7 +33,7 @@ def _check_run_basics(run: CliRun, api_key: str) -> None:
 def test_a_target_answering_wrong_types_and_cut_bodies_is_caught(tmp_path: Path) -> None:
     api_key = new_api_key()
     with serve_app(wrong_types_app()) as base_url:
-        run = run_cli(tmp_path, *target_args(base_url, api_key))
+        run = run_suite(tmp_path, *target_args(base_url, api_key))
     _check_run_basics(run, api_key)
     assert_nothing_written_to_cwd(run)
     assert run.returncode == 1, run.explain()
@@ -52,7 +52,7 @@ def test_a_target_resetting_part_requests_is_not_conformant(tmp_path: Path) -> N
     """
     api_key = new_api_key()
     with serve_app(resetting_app(api_key)) as base_url:
-        run = run_cli(tmp_path, *target_args(base_url, api_key))
+        run = run_suite(tmp_path, *target_args(base_url, api_key))
     _check_run_basics(run, api_key)
     assert "NO-SERVER-ERROR" in run.failed(), run.explain()
     no_answer = run.requirement("NO-SERVER-ERROR")["failures"][0]["message"]
@@ -63,7 +63,7 @@ def test_a_target_resetting_part_requests_is_not_conformant(tmp_path: Path) -> N
 def test_an_unreachable_target_exits_2_at_once(tmp_path: Path) -> None:
     api_key = new_api_key()
     with nothing_listening() as base_url:
-        run = run_cli(tmp_path, *target_args(base_url, api_key), timeout=60)
+        run = run_suite(tmp_path, *target_args(base_url, api_key), timeout=60)
     _check_run_basics(run, api_key)
     assert run.returncode == 2, run.explain()
     assert run.duration_s < 20, run.explain()
@@ -79,7 +79,7 @@ def test_an_unreachable_target_exits_2_at_once(tmp_path: Path) -> None:
 def test_a_target_that_never_answers_exits_2_in_bounded_time(tmp_path: Path) -> None:
     api_key = new_api_key()
     with never_answering() as base_url:
-        run = run_cli(tmp_path, *target_args(base_url, api_key), timeout=60)
+        run = run_suite(tmp_path, *target_args(base_url, api_key), timeout=60)
     _check_run_basics(run, api_key)
     assert run.returncode == 2, run.explain()
     assert run.duration_s < 30, run.explain()

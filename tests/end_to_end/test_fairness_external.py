@@ -15,7 +15,7 @@ from tests.support.cli import (
     assert_no_traceback,
     assert_secret_kept,
     new_api_key,
-    run_cli,
+    run_suite,
     target_args,
 )
 
@@ -24,8 +24,8 @@ from tests.support.cli import (
 def test_an_external_emulator_gets_the_embedded_verdict(tmp_path: Path) -> None:
     api_key = new_api_key()
     with EmulatorServer(EmulatorConfig(api_key=api_key, test_controls=True)) as server:
-        external = run_cli(tmp_path, *target_args(server.base_url, api_key), name="external")
-    embedded = run_cli(tmp_path, "--profile", PROFILE, "--seed", SEED, name="embedded")
+        external = run_suite(tmp_path, *target_args(server.base_url, api_key), name="external")
+    embedded = run_suite(tmp_path, "--profile", PROFILE, "--seed", SEED, name="embedded")
 
     for run in (external, embedded):
         assert_no_traceback(run)

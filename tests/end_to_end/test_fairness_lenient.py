@@ -15,7 +15,7 @@ from tests.support.cli import (
     assert_no_traceback,
     assert_secret_kept,
     new_api_key,
-    run_cli,
+    run_suite,
 )
 from tests.support.lenient_target import lenient_app
 from tests.support.serving import serve_app
@@ -25,8 +25,8 @@ from tests.support.serving import serve_app
 def test_a_lenient_correct_target_passes(tmp_path: Path) -> None:
     api_key = new_api_key()
     with serve_app(lenient_app(api_key)) as base_url:
-        run = run_cli(tmp_path, "--base-url", base_url, "--api-key", api_key,
-                      "--profile", PROFILE, "--seed", SEED)
+        run = run_suite(tmp_path, "--base-url", base_url, "--api-key", api_key,
+                        "--profile", PROFILE, "--seed", SEED)
     assert_no_traceback(run)
     assert_four_reports(run)
     assert_secret_kept(run, api_key)

@@ -14,7 +14,7 @@ from tests.support.cli import (
     assert_nothing_written_to_cwd,
     assert_secret_kept,
     new_api_key,
-    run_cli,
+    run_suite,
     target_args,
 )
 from tests.support.serving import serve_app
@@ -34,7 +34,7 @@ def _run_against(tmp_path: Path, options: VariantOptions) -> tuple[VariantApp, C
     api_key = new_api_key()
     app = VariantApp(api_key, options)
     with serve_app(app, date_header=False) as base_url:
-        run = run_cli(tmp_path, *target_args(base_url, api_key))
+        run = run_suite(tmp_path, *target_args(base_url, api_key))
     assert_no_traceback(run)
     assert run.returncode == 0, run.explain()
     assert run.failed() == set(), run.explain()

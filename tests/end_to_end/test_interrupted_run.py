@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import start_cli
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_stopped_run_exits_2_with_a_report_that_says_so(tmp_path: Path,
-                                                          stop: signal.Signals) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "run", "--seed", "5", "--report-dir",
-         str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def test_a_stopped_run_exits_2_with_a_report_that_says_so(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, stop: signal.Signals) -> None:
+    process = start_cli("run", "--seed", "5", report_dir=tmp_path,
+                        cwd=tmp_path_factory.mktemp("cwd"))
     try:
         time.sleep(8)  # well into the suite: the emulator is up and tests are running
         assert process.poll() is None, "the run ended before it could be interrupted"

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from conformance.emulator import EmulatorConfig, EmulatorServer
+from tests.support.cli import CliRun, run_cli
 
 RIGHT_KEY = "sk-right-key-for-the-wrong-key-test"
 WRONG_KEY = "sk-wrong-key-for-the-wrong-key-test"
 
 
-def _run(base_url: str, key: str, report_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--base-url", base_url,
-         "--api-key", key, "--seed", "3", "--report-dir", str(report_dir)],
-        capture_output=True, text=True, timeout=300, check=False)
+def _run(base_url: str, key: str, report_dir: Path) -> CliRun:
+    return run_cli("run", "--base-url", base_url, "--api-key", key, "--seed", "3",
+                   report_dir=report_dir, timeout=300)
 
 
 def test_a_wrong_key_exits_2_saying_so_and_the_right_key_passes(tmp_path: Path) -> None:
