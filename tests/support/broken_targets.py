@@ -9,7 +9,8 @@
 - `resetting_app`: the reference emulator, except that a part request gets its connection
   reset (TCP RST) instead of an answer.
 
-Unreachable and hanging targets are sockets, not apps: see `fairness_serving`.
+Unreachable and hanging targets are sockets, not apps: see `tests.support.serving`. The
+envelope and the objects come from `tests.support.fake_targets`.
 """
 
 from __future__ import annotations
@@ -28,18 +29,26 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from conformance.emulator import EmulatorConfig, create_app
+from tests.support.fake_targets import (
+    Refusal,
+    file_object,
+    part_object,
+    refusal_response,
+    route_misses,
+    upload_object,
+)
 
 Scope = dict[str, Any]
 
 
 def _made_up_upload(number: int, body: Any, status: str = "pending") -> dict[str, Any]:
     body = body if isinstance(body, dict) else {}
-    now = int(time.time())
-    return {"id": f"upload_stub{number:06d}", "object": "upload",
-            "bytes": body.get("bytes", 0) if isinstance(body.get("bytes"), int) else 0,
-            "created_at": now, "expires_at": now + 3600,
-            "filename": str(body.get("filename", "file.bin")),
-            "purpose": str(body.get("purpose", "assistants")), "status": status, "file": None}
+    return upload_object(
+        f"upload_stub{number:06d}",
+        declared=body.get("bytes", 0) if isinstance(body.get("bytes"), int) else 0,
+        filename=str(body.get("filename", "file.bin")),
+        purpose=str(body.get("purpose", "assistants")), created_at=int(time.time()),
+        status=status)
 
 
 async def _json_or_none(request: Request) -> Any:
@@ -50,18 +59,13 @@ async def _json_or_none(request: Request) -> Any:
         return None
 
 
-def _not_found(request: Request, exc: Exception | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": f"Unknown URL {request.url.path!r}",
-                                   "type": "invalid_request_error", "param": None,
-                                   "code": "unknown_url"}}, status_code=404)
+def _not_found(request: Request) -> JSONResponse:
+    return refusal_response(Refusal(404, f"Unknown URL: {request.method} {request.url.path}.",
+                                    code="unknown_url"))
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
-    """The router's own refusals (no route, wrong method) in the envelope, as 404."""
-    return _not_found(request)
-
-
-_HANDLERS: dict[Any, Any] = {404: _on_http_exception, 405: _on_http_exception}
+# The router's own refusals (no route, wrong method) in the envelope, as 404.
+_HANDLERS = route_misses(status=404, code="unknown_url")
 
 
 def stub_app() -> Starlette:
@@ -79,17 +83,15 @@ def stub_app() -> Starlette:
 
     async def add_part(request: Request) -> Response:
         await request.body()
-        return JSONResponse({"id": f"part_stub{next(numbers):06d}", "object": "upload.part",
-                             "created_at": int(time.time()),
-                             "upload_id": request.path_params["upload_id"]})
+        return JSONResponse(part_object(f"part_stub{next(numbers):06d}",
+                                        request.path_params["upload_id"], int(time.time())))
 
     async def complete(request: Request) -> Response:
         await request.body()
         upload = known(request.path_params["upload_id"])
-        upload.update(status="completed", file={
-            "id": f"file-stub{next(numbers):06d}", "object": "file", "bytes": upload["bytes"],
-            "created_at": int(time.time()), "filename": upload["filename"],
-            "purpose": upload["purpose"], "status": "processed"})
+        upload.update(status="completed", file=file_object(
+            f"file-stub{next(numbers):06d}", size=upload["bytes"], filename=upload["filename"],
+            purpose=upload["purpose"], created_at=int(time.time()), status="processed"))
         return JSONResponse(upload)
 
     async def cancel(request: Request) -> Response:
@@ -162,9 +164,8 @@ def wrong_types_app() -> Starlette:
 
     async def add_part(request: Request) -> Response:
         await request.body()
-        whole = json.dumps({"id": f"part_bad{next(numbers):06d}", "object": "upload.part",
-                            "created_at": int(time.time()),
-                            "upload_id": request.path_params["upload_id"]})
+        whole = json.dumps(part_object(f"part_bad{next(numbers):06d}",
+                                       request.path_params["upload_id"], int(time.time())))
         return Response(whole[: len(whole) // 2], media_type="application/json")
 
     async def finish(request: Request) -> Response:

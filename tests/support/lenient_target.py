@@ -23,8 +23,6 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,43 +31,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
-UPLOAD_LIMIT = 8 * 1024**3
-PART_LIMIT = 64 * 1024 * 1024
-LIFETIME_S = 3600
+from tests.support.fake_targets import (
+    EXPIRES_AFTER_MAX_S,
+    EXPIRES_AFTER_MIN_S,
+    PART_LIMIT,
+    PURPOSES,
+    UPLOAD_LIMIT,
+    Refusal,
+    StoredUpload,
+    file_object,
+    guarded,
+    is_integer,
+    part_object,
+    route_misses,
+)
 
 
-class Refusal(Exception):
-    def __init__(self, status: int, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.param = status, message, param
-
-
-@dataclass
-class _Upload:
-    id: str
-    filename: str
-    purpose: str
-    declared: int
-    created_at: int
-    status: str = "pending"
-    parts: dict[str, bytes] = field(default_factory=dict)
-    file: dict[str, Any] | None = None
-
-    def view(self, now: float) -> dict[str, Any]:
-        status = self.status
-        if status == "pending" and now >= self.created_at + LIFETIME_S:
-            status = "expired"
-        return {"id": self.id, "object": "upload", "bytes": self.declared,
-                "created_at": self.created_at, "expires_at": self.created_at + LIFETIME_S,
-                "filename": self.filename, "purpose": self.purpose, "status": status,
-                "file": self.file}
-
-
-def _is_integer(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+def _view(upload: StoredUpload, now: float) -> dict[str, Any]:
+    """The Upload as it is at `now`: a pending upload past its expiry reads as expired."""
+    expired = upload.status == "pending" and now >= upload.expires_at
+    return upload.as_json("expired" if expired else None)
 
 
 def _no_constant(name: str) -> Any:
@@ -97,18 +78,18 @@ def _check_create(body: dict[str, Any]) -> None:
             raise Refusal(400, f"{name} must be a string.", name)
     if not isinstance(body["purpose"], str) or body["purpose"] not in PURPOSES:
         raise Refusal(400, "Unknown purpose.", "purpose")
-    if not _is_integer(body["bytes"]) or not 0 <= body["bytes"] <= UPLOAD_LIMIT:
+    if not is_integer(body["bytes"]) or not 0 <= body["bytes"] <= UPLOAD_LIMIT:
         raise Refusal(400, "bytes must be an integer from 0 to 8 GiB.", "bytes")
     after = body.get("expires_after")
     if after is not None and not (
             isinstance(after, dict) and set(after) == {"anchor", "seconds"}
-            and after["anchor"] == "created_at" and _is_integer(after["seconds"])
-            and 3600 <= after["seconds"] <= 2_592_000):
+            and after["anchor"] == "created_at" and is_integer(after["seconds"])
+            and EXPIRES_AFTER_MIN_S <= after["seconds"] <= EXPIRES_AFTER_MAX_S):
         raise Refusal(400, "expires_after is malformed.", "expires_after")
 
 
 def lenient_app(api_key: str) -> Starlette:
-    uploads: dict[str, _Upload] = {}
+    uploads: dict[str, StoredUpload] = {}
     owner: dict[str, str] = {}  # part ID -> upload ID
     files: dict[str, bytes] = {}
     offset = [0.0]
@@ -120,11 +101,11 @@ def lenient_app(api_key: str) -> Starlette:
     def new_id(kind: str) -> str:
         return f"{kind}{next(numbers)}x{secrets.token_hex(6)}"
 
-    def find(upload_id: str, action: str) -> _Upload:
+    def find(upload_id: str, action: str) -> StoredUpload:
         upload = uploads.get(upload_id)
         if upload is None:
             raise Refusal(404, "No such upload.", "upload_id")
-        status = upload.view(now())["status"]
+        status = _view(upload, now())["status"]
         if status != "pending":
             raise Refusal(400, f"The upload is {status}; it cannot {action}.")
         return upload
@@ -132,10 +113,10 @@ def lenient_app(api_key: str) -> Starlette:
     async def create(request: Request) -> Response:
         body = _json_object(await request.body())
         _check_create(body)
-        upload = _Upload(new_id("U"), body["filename"], body["purpose"], int(body["bytes"]),
-                         int(now()))
+        upload = StoredUpload(new_id("U"), body["filename"], body["purpose"],
+                              int(body["bytes"]), int(now()))
         uploads[upload.id] = upload
-        return JSONResponse(upload.view(now()))
+        return JSONResponse(_view(upload, now()))
 
     async def add_part(request: Request) -> Response:
         upload_id = request.path_params["upload_id"]
@@ -157,8 +138,7 @@ def lenient_app(api_key: str) -> Starlette:
         part_id = new_id("")  # digits and hex only: no prefix at all
         upload.parts[part_id] = content
         owner[part_id] = upload_id
-        return JSONResponse({"id": part_id, "object": "upload.part",
-                             "created_at": int(now()), "upload_id": upload_id})
+        return JSONResponse(part_object(part_id, upload_id, int(now())))
 
     async def complete(request: Request) -> Response:
         upload_id = request.path_params["upload_id"]
@@ -183,10 +163,10 @@ def lenient_app(api_key: str) -> Starlette:
         file_id = new_id("F")
         files[file_id] = data
         upload.status = "completed"
-        upload.file = {"id": file_id, "object": "file", "bytes": upload.declared,
-                       "created_at": int(now()), "filename": upload.filename,
-                       "purpose": upload.purpose, "status": "uploaded"}
-        return JSONResponse(upload.view(now()))
+        upload.file = file_object(file_id, size=upload.declared, filename=upload.filename,
+                                  purpose=upload.purpose, created_at=int(now()),
+                                  status="uploaded")
+        return JSONResponse(_view(upload, now()))
 
     async def cancel(request: Request) -> Response:
         await request.body()
@@ -197,7 +177,7 @@ def lenient_app(api_key: str) -> Starlette:
             find(upload.id, "be cancelled")
             upload.status = "cancelled"
             upload.parts.clear()
-        return JSONResponse(upload.view(now()))
+        return JSONResponse(_view(upload, now()))
 
     async def get_file(request: Request) -> Response:
         file_id = request.path_params["file_id"]
@@ -222,38 +202,15 @@ def lenient_app(api_key: str) -> Starlette:
         offset[0] += seconds
         return JSONResponse({"object": "test_controls", "now": now()})
 
-    def guarded(handler: Callable[[Request], Awaitable[Response]]
-                ) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            if request.headers.get("authorization") != f"Bearer {api_key}":
-                await request.body()
-                return _refuse(Refusal(401, "Missing or wrong API key."))
-            try:
-                return await handler(request)
-            except Refusal as refusal:
-                return _refuse(refusal)
-        return endpoint
-
-    async def unknown(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 404)
-        if request.headers.get("authorization") != f"Bearer {api_key}":
-            status = 401
-        return _refuse(Refusal(status, f"No route {request.method} {request.url.path!r}."))
-
     routes = [
-        Route("/v1/uploads", guarded(create), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/parts", guarded(add_part), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/complete", guarded(complete), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/cancel", guarded(cancel), methods=["POST"]),
-        Route("/v1/files/{file_id}", guarded(get_file), methods=["GET"]),
-        Route("/v1/files/{file_id}/content", guarded(file_content), methods=["GET"]),
-        Route("/v1/_conformance", guarded(controls), methods=["GET"]),
-        Route("/v1/_conformance/clock/advance", guarded(advance), methods=["POST"]),
+        Route("/v1/uploads", guarded(create, api_key), methods=["POST"]),
+        Route("/v1/uploads/{upload_id}/parts", guarded(add_part, api_key), methods=["POST"]),
+        Route("/v1/uploads/{upload_id}/complete", guarded(complete, api_key), methods=["POST"]),
+        Route("/v1/uploads/{upload_id}/cancel", guarded(cancel, api_key), methods=["POST"]),
+        Route("/v1/files/{file_id}", guarded(get_file, api_key), methods=["GET"]),
+        Route("/v1/files/{file_id}/content", guarded(file_content, api_key), methods=["GET"]),
+        Route("/v1/_conformance", guarded(controls, api_key), methods=["GET"]),
+        Route("/v1/_conformance/clock/advance", guarded(advance, api_key), methods=["POST"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: unknown, 405: unknown})
-
-
-def _refuse(refusal: Refusal) -> JSONResponse:
-    return JSONResponse({"error": {"message": refusal.message, "type": "invalid_request_error",
-                                   "param": refusal.param, "code": None}},
-                        status_code=refusal.status)
+    # A route missed without the key is refused for the key (401), as every route is.
+    return Starlette(routes=routes, exception_handlers=route_misses(api_key=api_key))

@@ -8,6 +8,7 @@ import httpx
 from conformance.client import TargetClient
 from conformance.requirements import CATALOG, Level
 from conformance.results import Exchange, Finding, Outcome, RequirementResult, RunReport
+from tests.support.fake_targets import envelope
 
 KEY = "sk-proj-REPORT-secret-9f8e7d6c5b4a"
 INJECTION = "<script>alert('owned')</script>"
@@ -19,9 +20,7 @@ def hostile(request: httpx.Request) -> httpx.Response:
     return httpx.Response(
         400,
         headers={"X-Injected": INJECTION, "X-Key": f"Bearer {KEY}"},
-        json={"error": {"message": HOSTILE_TEXT, "type": "invalid_request_error",
-                        "param": None, "code": None},
-              "echo": request.headers.get("authorization")},
+        json={**envelope(HOSTILE_TEXT), "echo": request.headers.get("authorization")},
     )
 
 

@@ -14,14 +14,29 @@ import hashlib
 import itertools
 import json
 import time
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.support.fake_targets import (
+    EXPIRES_AFTER_MAX_S,
+    EXPIRES_AFTER_MIN_S,
+    PART_LIMIT,
+    PURPOSES,
+    UPLOAD_LIMIT,
+    Refusal,
+    StoredUpload,
+    file_object,
+    guarded,
+    is_integer,
+    part_object,
+    refusal_response,
+    route_misses,
+)
 
 API_KEY = "sk-test"
 # Faults are the emulator's mutants (conformance/emulator/mutants.py); this one is here only
@@ -30,40 +45,7 @@ FAULTS = {
     "text-content-type": "successful answers are labelled text/plain",
 }
 
-GiB = 1024**3
-PART_LIMIT = 64 * 1024 * 1024
-PURPOSES = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
 CREATE_FIELDS = {"filename", "purpose", "bytes", "mime_type", "expires_after"}
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, message: str, param: str | None = None):
-        self.status, self.message, self.param = status, message, param
-
-
-def _is_int(value: Any) -> bool:
-    # JSON Schema counts 10.0 as an integer; so does this target.
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-@dataclass
-class _Upload:
-    id: str
-    filename: str
-    purpose: str
-    size: int  # the declared bytes
-    created_at: int
-    status: str = "pending"
-    parts: dict[str, bytes] = field(default_factory=dict)
-    file: dict[str, Any] | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "upload", "bytes": self.size,
-                "created_at": self.created_at, "expires_at": self.created_at + 3600,
-                "filename": self.filename, "purpose": self.purpose, "status": self.status,
-                "file": self.file}
 
 
 def make_app(faults: frozenset[str] | set[str] = frozenset(),
@@ -71,15 +53,13 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
     unknown = set(faults) - set(FAULTS)
     if unknown:
         raise ValueError(f"unknown faults: {sorted(unknown)}")
-    uploads: dict[str, _Upload] = {}
+    uploads: dict[str, StoredUpload] = {}
     counter = itertools.count(1)
 
     def refuse(exc: Refusal) -> Response:
         if strict and exc.status == 400:
             exc.status = 422
-        return JSONResponse({"error": {"message": exc.message, "type": "invalid_request_error",
-                                       "param": exc.param, "code": None}},
-                            status_code=exc.status)
+        return refusal_response(exc)
 
     def ok(body: dict[str, Any]) -> Response:
         media_type = "text/plain" if "text-content-type" in faults else "application/json"
@@ -94,7 +74,7 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
         except ValueError:
             raise Refusal(400, "The body is not valid JSON.") from None
 
-    def pending(upload_id: str) -> _Upload:
+    def pending(upload_id: str) -> StoredUpload:
         upload = uploads.get(upload_id)
         if upload is None:
             raise Refusal(404, f"No upload {upload_id!r}.", "upload_id")
@@ -116,10 +96,10 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
         if not isinstance(body.get("purpose"), str) or body["purpose"] not in PURPOSES:
             raise Refusal(400, "purpose is not a known purpose.", "purpose")
         declared = body.get("bytes")
-        if not _is_int(declared):
+        if not is_integer(declared):
             raise Refusal(400, "bytes must be an integer.", "bytes")
         assert isinstance(declared, (int, float))
-        if not 0 <= declared <= 8 * GiB:
+        if not 0 <= declared <= UPLOAD_LIMIT:
             raise Refusal(400, "bytes is out of range.", "bytes")
         expires_after = body.get("expires_after")
         if strict and "expires_after" in body and expires_after is None:
@@ -128,10 +108,11 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
             if not isinstance(expires_after, dict) or expires_after.get("anchor") != "created_at":
                 raise Refusal(400, "expires_after is malformed.", "expires_after")
             seconds = expires_after.get("seconds")
-            if not _is_int(seconds) or not 3600 <= cast(float, seconds) <= 2592000:
+            if not is_integer(seconds) or not (
+                    EXPIRES_AFTER_MIN_S <= cast(float, seconds) <= EXPIRES_AFTER_MAX_S):
                 raise Refusal(400, "expires_after.seconds is out of range.", "expires_after")
-        upload = _Upload(f"upload_{next(counter)}", body["filename"], body["purpose"],
-                         int(declared), int(time.time()))
+        upload = StoredUpload(f"upload_{next(counter)}", body["filename"], body["purpose"],
+                              int(declared), int(time.time()))
         uploads[upload.id] = upload
         return ok(upload.as_json())
 
@@ -154,8 +135,7 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
             raise Refusal(413, "A part is at most 64 MiB.", "data")
         part_id = f"part_{next(counter)}"
         upload.parts[part_id] = chunk
-        return ok({"id": part_id, "object": "upload.part", "created_at": int(time.time()),
-                   "upload_id": upload.id})
+        return ok(part_object(part_id, upload.id, int(time.time())))
 
     async def complete(request: Request) -> Response:
         upload = pending(request.path_params["upload_id"])
@@ -174,14 +154,14 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
         if any(p not in upload.parts for p in part_ids):
             raise Refusal(400, "part_ids names a part of no such upload.", "part_ids")
         data = b"".join(upload.parts[p] for p in part_ids)
-        if len(data) != upload.size:
+        if len(data) != upload.declared:
             raise Refusal(400, "The parts do not add up to the declared bytes.", "part_ids")
         if md5 is not None and md5.lower() != hashlib.md5(data).hexdigest():
             raise Refusal(400, "md5 does not match.", "md5")
         upload.status = "completed"
-        upload.file = {"id": f"file-{next(counter)}", "object": "file", "bytes": upload.size,
-                       "created_at": int(time.time()), "filename": upload.filename,
-                       "purpose": upload.purpose, "status": "processed"}
+        upload.file = file_object(f"file-{next(counter)}", size=upload.declared,
+                                  filename=upload.filename, purpose=upload.purpose,
+                                  created_at=int(time.time()), status="processed")
         return ok(upload.as_json())
 
     async def cancel(request: Request) -> Response:
@@ -195,25 +175,14 @@ def make_app(faults: frozenset[str] | set[str] = frozenset(),
         upload.status = "cancelled"  # cancelling twice is idempotent: a legitimate choice
         return ok(upload.as_json())
 
-    def guarded(handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            if request.headers.get("authorization") != f"Bearer {api_key}":
-                return refuse(Refusal(401, "Missing or wrong API key."))
-            try:
-                return await handler(request)
-            except Refusal as exc:
-                return refuse(exc)
-        return endpoint
-
     routes = [
-        Route("/v1/uploads", guarded(create), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/parts", guarded(add_part), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/complete", guarded(complete), methods=["POST"]),
-        Route("/v1/uploads/{upload_id}/cancel", guarded(cancel), methods=["POST"]),
+        Route("/v1/uploads", guarded(create, api_key, refuse), methods=["POST"]),
+        Route("/v1/uploads/{upload_id}/parts", guarded(add_part, api_key, refuse),
+              methods=["POST"]),
+        Route("/v1/uploads/{upload_id}/complete", guarded(complete, api_key, refuse),
+              methods=["POST"]),
+        Route("/v1/uploads/{upload_id}/cancel", guarded(cancel, api_key, refuse),
+              methods=["POST"]),
     ]
-    async def no_route(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 404)
-        return refuse(Refusal(status, f"Invalid URL ({request.method} {request.url.path})."))
-
-    return Starlette(routes=routes, exception_handlers={404: no_route, 405: no_route})
+    return Starlette(routes=routes, exception_handlers=route_misses(refuse))
 

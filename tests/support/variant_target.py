@@ -2,8 +2,7 @@
 wrapper that makes other choices wherever the documentation leaves them open.
 
 The emulator is never modified: `VariantApp` sits in front of `create_app(...)` and changes
-only what a conformant implementation is free to choose (shared/uploads-api.md, "Left open
-by the documentation"):
+only what a conformant implementation is free to choose (docs/rules.md, "Left open"):
 
 - refusal codes: validation 422, state conflicts 409, an expired upload 410, a body too
   large 400 (the emulator says 400, 400, 400 and 413); `type` follows the code;
@@ -34,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.emulator import EmulatorConfig, create_app
+from tests.support.fake_targets import envelope
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -298,17 +298,13 @@ class VariantApp:
 
     def _envelope(self, status: int, message: str, param: Any, code: str | None
                   ) -> dict[str, Any]:
-        return {
-            "error": {
-                "message": message,
-                "type": ERROR_TYPES.get(status, "invalid_request_error"),
-                "param": param if isinstance(param, str) else None,
-                "code": code,
-                "x_vendor_status": status,
-                "x_vendor_hint": {"docs": "https://example.invalid/errors", "retry": False},
-            },
-            "x_vendor": {"request_id": f"req_{self.answers:08d}", "region": "loopback-1"},
-        }
+        inner = envelope(message, type=ERROR_TYPES.get(status, "invalid_request_error"),
+                         param=param if isinstance(param, str) else None, code=code,
+                         x_vendor_status=status,
+                         x_vendor_hint={"docs": "https://example.invalid/errors",
+                                        "retry": False})
+        return {**inner,
+                "x_vendor": {"request_id": f"req_{self.answers:08d}", "region": "loopback-1"}}
 
     async def _refuse(self, send: Send, status: int, message: str, *, code: str,
                       param: str | None) -> None:

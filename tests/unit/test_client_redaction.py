@@ -10,6 +10,7 @@ import pytest
 
 from conformance.client import TargetClient, TargetUnreachable
 from conformance.evidence import Redactor, redact_url
+from tests.support.fake_targets import envelope
 
 KEY = "sk-proj-SECRET-redaction-0123456789abcdef"
 
@@ -20,8 +21,7 @@ def leaky(request: httpx.Request) -> httpx.Response:
     return httpx.Response(
         401,
         headers={"X-Echo": auth, "WWW-Authenticate": f'Bearer realm="{KEY}"'},
-        json={"error": {"message": f"Incorrect API key provided: {auth} ({KEY})",
-                        "type": "invalid_request_error", "param": None, "code": KEY}},
+        json=envelope(f"Incorrect API key provided: {auth} ({KEY})", code=KEY),
     )
 
 
