@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance import requirements
 from conformance.emulator import EmulatorConfig, EmulatorServer
-from tests.support.adapter_helpers import API_KEY, PROPOSED_REQUIREMENTS
+from tests.support.adapter_helpers import API_KEY
 from tests.support.schema_targets import API_KEY as SCHEMA_API_KEY
 from tests.support.schema_targets import make_app
 from tests.support.serving import Handler, RawServer, serve_app
@@ -24,14 +23,6 @@ from tests.support.serving import Handler, RawServer, serve_app
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DRIVER = ROOT / "drivers" / "node"
 FAKE_DRIVER = ROOT / "tests" / "support" / "fake_driver.py"
-
-
-@pytest.fixture(autouse=True)
-def sdk_requirements(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK requirements, until the catalog has them (verdicts and `is_fatal` need them)."""
-    for requirement in PROPOSED_REQUIREMENTS:
-        if requirement.id not in requirements.CATALOG:
-            monkeypatch.setitem(requirements.CATALOG, requirement.id, requirement)
 
 
 @pytest.fixture(scope="session")

@@ -13,25 +13,12 @@ from conformance.engine import explore
 from conformance.machine import bind_machine
 from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
-from conformance.requirements import Level, Requirement
 from conformance.target import Target
 
 API_KEY = "sk-adapters-test-0123456789"
 EXAMPLES = 15
 # Few rounds and little shrinking: these tests ask which requirement fails, not how small.
 FAST = dataclasses.replace(PROFILES["quick"], max_rounds=3, shrink_seconds=1)
-
-# The requirements this work adds to the catalog (as proposed to the lead).
-PROPOSED_REQUIREMENTS = (
-    Requirement("SDK-REQUEST-CONFORMS", Level.MUST,
-                "Every request an SDK sends for an operation conforms to the OpenAPI document "
-                "and carries what the SDK was given.", "openapi (the project's own); sdk"),
-    Requirement("SDK-RESULT-MATCHES", Level.MUST,
-                "What an SDK gives back matches what the target sent.", "sdk"),
-    Requirement("SDK-CHUNKED-UPLOAD", Level.MUST,
-                "An SDK's chunked upload helper uploads the file's bytes in order.",
-                "sdk upload_file_chunked"),
-)
 
 MakeAdapter = Callable[[str, TargetClient, Recorder], Adapter]
 
