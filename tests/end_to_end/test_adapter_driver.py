@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +34,7 @@ def _maker(command: str | Sequence[str], **options: Any
            ) -> Callable[[str, TargetClient, Recorder], DriverAdapter]:
     def make(base_url: str, client: TargetClient, recorder: Recorder) -> DriverAdapter:
         return DriverAdapter(command, base_url, API_KEY, recorder=recorder,
-                             sink=client._log.append, fallback=HttpAdapter(client), **options)
+                             sink=client.record_exchange, fallback=HttpAdapter(client), **options)
     return make
 
 
@@ -173,10 +175,15 @@ def test_a_driver_that_breaks_mid_run_is_a_clear_error_at_once(
 
 
 def test_a_closed_driver_is_stopped_and_refuses_work(emulator: EmulatorServer,
-                                                     fake_driver: list[str]) -> None:
-    adapter = DriverAdapter([*fake_driver], emulator.base_url, API_KEY)
+                                                     fake_driver: list[str],
+                                                     tmp_path: Path) -> None:
+    pid_file = tmp_path / "driver.pid"
+    adapter = DriverAdapter([*fake_driver, "--pid-file", str(pid_file)], emulator.base_url,
+                            API_KEY)
     assert adapter.create(CREATE).status == 200
     adapter.close()
-    assert adapter._connection._process.poll() is not None
+    # Gone, and reaped: no process has the driver's ID any more.
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
     with pytest.raises(DriverError, match="closed by the suite"):
         adapter.cancel("upload_x")

@@ -44,7 +44,7 @@ ADAPTERS = [OpenAIPythonAdapter, OpenAIPythonAsyncAdapter]
 def _maker(cls: type[OpenAIPythonAdapter], **options: Any
            ) -> Callable[[str, TargetClient, Checker], OpenAIPythonAdapter]:
     def make(base_url: str, client: TargetClient, recorder: Recorder) -> OpenAIPythonAdapter:
-        return cls(base_url, API_KEY, recorder=recorder, sink=client._log.append,
+        return cls(base_url, API_KEY, recorder=recorder, sink=client.record_exchange,
                    fallback=HttpAdapter(client), **options)
     return make
 
@@ -138,9 +138,10 @@ class WrongFieldName(OpenAIPythonAdapter):
 class MislabelledErrors(OpenAIPythonAdapter):
     """An SDK whose 400 answers raise NotFoundError."""
 
-    def _build_sdk(self) -> Any:
-        sdk = super()._build_sdk()
-        make = sdk._make_status_error
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The openai client makes every status error in this one (private) method of its own.
+        make = self.sdk._make_status_error
 
         def mislabel(message: str, *, body: object, response: Any) -> Any:
             error = make(message, body=body, response=response)
@@ -148,8 +149,7 @@ class MislabelledErrors(OpenAIPythonAdapter):
                 return openai.NotFoundError(message, response=response, body=error.body)
             return error
 
-        sdk._make_status_error = mislabel
-        return sdk
+        self.sdk._make_status_error = mislabel
 
 
 class ShiftedBytes(OpenAIPythonAdapter):

@@ -1,6 +1,7 @@
 """A stand-in SDK driver for the driver protocol's tests: raw HTTP as its "SDK".
 
-Run as `python fake_driver.py --mode MODE [--report-http]`. `good` speaks the protocol
+Run as `python fake_driver.py --mode MODE [--report-http] [--pid-file PATH]` (the file gets
+its process ID, for tests that look at the process from outside). `good` speaks the protocol
 (docs/sdk-drivers.md) correctly; the other modes are the failures the suite must survive:
 a driver that exits, prints garbage, stays silent, dies on an operation, answers in the
 wrong shape or with an id it was never sent, or an "SDK" that mislabels its exceptions or
@@ -13,6 +14,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import sys
 import threading
 import time
@@ -142,7 +144,11 @@ def main() -> int:
     parser.add_argument("--mode", default="good")
     parser.add_argument("--report-http", action="store_true")
     parser.add_argument("--chunked", action="store_true", help="offer upload_file_chunked")
+    parser.add_argument("--pid-file", help="write this process's ID to this file")
     options = parser.parse_args()
+    if options.pid_file:
+        with open(options.pid_file, "w") as file:
+            file.write(str(os.getpid()))
     if options.mode == "exit":
         sys.stderr.write("boom: the SDK could not be loaded\n")
         return 3

@@ -51,7 +51,7 @@ def test_the_plugin_offers_the_same_options_and_reads_the_sdk_environment(
             "--uploads-profile", "--uploads-seed", "--uploads-fail-fast"} <= offered
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    settings = plugin._settings_from_options(_Options(profile="thorough"))  # type: ignore[arg-type]
+    settings = plugin.settings_from_config(_Options(profile="thorough"))  # type: ignore[arg-type]
     assert (settings.profile, settings.api_key, settings.base_url) == ("thorough", KEY, None)
     assert settings.seed is not None, "the controller picks the seed its workers share"
     assert settings.report_dir is None, "under pytest, report files only when asked for"
