@@ -2,6 +2,7 @@
 
 - `serving`: targets on 127.0.0.1: any ASGI app, raw-socket servers, ports with no server.
 - `cli`: the project's commands run as a user runs them (subprocesses), and what they wrote.
+- `facts`: the API's documented facts, written down apart from the product's.
 - `fake_targets`: the kit the fake Uploads targets are built from (facts, the error
   envelope, the objects, the API-key guard); the targets themselves: `schema_targets`,
   `lenient_target`, `broken_targets`, `variant_target`.

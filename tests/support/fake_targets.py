@@ -1,6 +1,6 @@
-"""What the tests' fake Uploads API targets are built from: the API's facts as the
-documentation states them, the OpenAI error envelope, the three objects, the API-key guard
-and the router's own refusals in the envelope.
+"""What the tests' fake Uploads API targets are built from: the OpenAI error envelope, the
+three objects, the API-key guard and the router's own refusals in the envelope (the API's
+facts are in `tests.support.facts`).
 
 Built from it, each with its own behaviour: `schema_targets` (correct targets, lenient and
 strict, and one SHOULD fault), `lenient_target` (a correct target taking the liberties a
@@ -18,11 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
-UPLOAD_LIMIT = 8 * 1024**3
-PART_LIMIT = 64 * 1024 * 1024
-LIFETIME_S = 3600  # an upload expires an hour after it was created
-EXPIRES_AFTER_MIN_S, EXPIRES_AFTER_MAX_S = 3600, 2_592_000
+from tests.support.facts import LIFETIME_S
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

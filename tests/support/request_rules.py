@@ -1,9 +1,9 @@
 """Independent readings of the request rules, to judge what the strategies generate (the
 `create_rules` and `complete_rules` fixtures of tests/unit).
 
-Written from the facts document, not from the generators: a body the generator calls
-invalid must break one of these rules even under the most lenient reading the
-documentation allows (whole-valued floats as integers, null optional fields as omitted).
+Written from the facts (`tests.support.facts`), not from the generators: a body the
+generator calls invalid must break one of these rules even under the most lenient reading
+the documentation allows (whole-valued floats as integers, null optional fields as omitted).
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-PURPOSES = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
-UPLOAD_LIMIT = 8 * 1024**3
+from tests.support.facts import (
+    EXPIRES_AFTER_MAX_S,
+    EXPIRES_AFTER_MIN_S,
+    PURPOSES,
+    UPLOAD_LIMIT,
+)
 
 Validator = Callable[..., list[str]]
 
@@ -57,7 +61,8 @@ def _expires_after_errors(value: Any, lenient: bool) -> list[str]:
     if value.get("anchor", None) != "created_at":
         errors.append("anchor wrong or missing")
     seconds = value.get("seconds")
-    if not _is_integer(seconds, lenient) or not 3600 <= seconds <= 2_592_000:
+    if not _is_integer(seconds, lenient) or not (
+            EXPIRES_AFTER_MIN_S <= seconds <= EXPIRES_AFTER_MAX_S):
         errors.append("seconds wrong or missing")
     return errors
 

@@ -22,12 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support.fake_targets import (
+from tests.support.facts import (
     EXPIRES_AFTER_MAX_S,
     EXPIRES_AFTER_MIN_S,
     PART_LIMIT,
     PURPOSES,
     UPLOAD_LIMIT,
+)
+from tests.support.fake_targets import (
     Refusal,
     StoredUpload,
     file_object,
