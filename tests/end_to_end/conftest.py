@@ -27,6 +27,7 @@ FAKE_DRIVER = ROOT / "tests" / "support" / "fake_driver.py"
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
+    """One emulator with test controls for the adapter tests, under the adapters' key."""
     with EmulatorServer(EmulatorConfig(api_key=API_KEY, test_controls=True)) as server:
         yield server
 
