@@ -114,17 +114,19 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker_input is not None:  # an xdist worker: its controller holds the collector
         wire = worker_input.get(SETTINGS_KEY)
         config.stash[_SETTINGS] = (RunSettings.from_wire(wire) if wire is not None
-                                   else _settings_from_options(config))
+                                   else settings_from_config(config))
         return
     collector = next((p for p in config.pluginmanager.get_plugins()
                       if isinstance(p, Collector)), None)
     if collector is None:
-        collector = _SessionCollector(_settings_from_options(config))
+        collector = _SessionCollector(settings_from_config(config))
         config.pluginmanager.register(collector, "uploads-conformance-collector")
     config.stash[_SETTINGS] = collector.settings
 
 
-def _settings_from_options(config: pytest.Config) -> RunSettings:
+def settings_from_config(config: pytest.Config) -> RunSettings:
+    """The settings a plain pytest session's `--uploads-*` options (and the SDK environment
+    variables) give, with the seed its workers will share."""
     values = {o.name: config.getoption(o.plugin_dest) for o in OPTIONS if o.in_plugin}
     settings = settings_from_options(values, os.environ).with_seed()
     if values["report_dir"] is None:  # under pytest, report files only when asked for

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from emulator_helpers import Api
 
 from conformance.emulator import EmulatorConfig, EmulatorServer
+from tests.support.emulator_helpers import Api
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import httpx
-from emulator_helpers import MIB, Api, ok, refused, wait_until
 
 from conformance.emulator import EmulatorServer
+from tests.support.emulator_helpers import MIB, Api, ok, refused, wait_until
 
 
 def test_cancel_answers_the_cancelled_upload(api: Api) -> None:

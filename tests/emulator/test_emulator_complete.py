@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 import pytest
-from emulator_helpers import Api, md5_hex, ok, refused
+
+from tests.support.emulator_helpers import Api, md5_hex, ok, refused
 
 FILE_ID = re.compile(r"file-[A-Za-z0-9]{24}")
 

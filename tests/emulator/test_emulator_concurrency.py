@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from emulator_helpers import (
+
+from conformance.emulator import EmulatorServer
+from tests.support.emulator_helpers import (
     API_KEY,
     BOUNDARY,
     MULTIPART,
@@ -22,8 +24,6 @@ from emulator_helpers import (
     refused,
     wait_until,
 )
-
-from conformance.emulator import EmulatorServer
 
 
 async def _add_parts_in_parallel(base_url: str, upload_id: str,

@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 import pytest
-from emulator_helpers import GIB, Api, refused
+
+from tests.support.emulator_helpers import GIB, Api, refused
 
 ID = re.compile(r"upload_[A-Za-z0-9]{24}")
 

@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 import pytest
-from emulator_helpers import Api, ok, refused
 
 from conformance.emulator import EmulatorConfig, EmulatorServer
+from tests.support.emulator_helpers import Api, ok, refused
 
 
 def advance(api: Api, seconds: float) -> float:

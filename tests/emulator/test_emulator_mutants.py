@@ -11,11 +11,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator_helpers import API_KEY, GIB, MIB, MULTIPART, Api, md5_hex, multipart_stream, ok
 
 from conformance.emulator import MUTANTS, EmulatorConfig, EmulatorServer, create_app
 from conformance.emulator.mutants import MUTANT_RULES
 from conformance.emulator.rules import Rules
+from tests.support.emulator_helpers import (
+    API_KEY,
+    GIB,
+    MIB,
+    MULTIPART,
+    Api,
+    md5_hex,
+    multipart_stream,
+    ok,
+)
 
 Detector = Callable[[Api], bool]
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from emulator_helpers import (
+
+from conformance.emulator import EmulatorServer
+from tests.support.emulator_helpers import (
     BOUNDARY,
     MIB,
     MULTIPART,
@@ -19,8 +21,6 @@ from emulator_helpers import (
     ok,
     refused,
 )
-
-from conformance.emulator import EmulatorServer
 
 PART_ID = re.compile(r"part_[A-Za-z0-9]{24}")
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from emulator_helpers import MIB, Api, ok, raw_socket, refused
 
 from conformance.emulator import EmulatorConfig, EmulatorServer
+from tests.support.emulator_helpers import MIB, Api, ok, raw_socket, refused
 
 CREATE = b'{"bytes": 3, "filename": "a", "purpose": "assistants", "mime_type": "text/plain"}'
 

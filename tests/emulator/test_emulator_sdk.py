@@ -10,9 +10,9 @@ from pathlib import Path
 
 import openai
 import pytest
-from emulator_helpers import API_KEY, MIB
 
 from conformance.emulator import EmulatorServer
+from tests.support.emulator_helpers import API_KEY, MIB
 
 
 @pytest.fixture

@@ -4,22 +4,21 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from emulator_helpers import Api, ok, refused
 from starlette.applications import Starlette
 
 from conformance.emulator import MUTANTS, EmulatorConfig, EmulatorServer, create_app
 from conformance.emulator.cli import add_serve_arguments, serve_command
+from tests.support.cli import start_cli
+from tests.support.emulator_helpers import Api, ok, refused
 
 LISTENING = re.compile(r"Uploads emulator listening: base URL (http://127\.0\.0\.1:\d+/v1)")
 
@@ -107,13 +106,12 @@ def test_serve_reports_a_taken_port(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def served(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`python -m conformance.emulator` on a free port, as a user would start it."""
-    env = {**os.environ, "OPENAI_API_KEY": "sk-from-the-environment-1234"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.emulator", "--port", "0", "--test-controls",
-         "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = start_cli("--port", "0", "--test-controls", "--data-dir", str(tmp_path),
+                        module="conformance.emulator", cwd=tmp_path_factory.mktemp("cwd"),
+                        OPENAI_API_KEY="sk-from-the-environment-1234")
     assert process.stdout is not None
     match = LISTENING.search(process.stdout.readline())
     assert match, "the server did not announce its base URL"

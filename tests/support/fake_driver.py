@@ -1,0 +1,195 @@
+"""A stand-in SDK driver for the driver protocol's tests: raw HTTP as its "SDK".
+
+Run as `python fake_driver.py --mode MODE [--report-http] [--pid-file PATH]` (the file gets
+its process ID, for tests that look at the process from outside). `good` speaks the protocol
+(docs/sdk-drivers.md) correctly; the other modes are the failures the suite must survive:
+a driver that exits, prints garbage, stays silent, dies on an operation, answers in the
+wrong shape or with an id it was never sent, or an "SDK" that mislabels its exceptions or
+sends parts under the wrong form field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+CLASSES = {400: "BadRequestError", 401: "AuthenticationError", 403: "PermissionDeniedError",
+           404: "NotFoundError", 409: "ConflictError", 422: "UnprocessableEntityError",
+           429: "RateLimitError"}
+_write = threading.Lock()
+
+
+def send(message: dict[str, Any]) -> None:
+    with _write:
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
+
+
+def request_for(client: httpx.Client, op: str, args: dict[str, Any], field: str
+                ) -> tuple[httpx.Request, dict[str, Any]]:
+    upload = quote(str(args.get("upload_id", "")), safe="")
+    if op == "create":
+        return client.build_request("POST", "uploads", json=args["body"]), {
+            "kind": "text", "text": json.dumps(args["body"])}
+    if op == "complete":
+        return client.build_request("POST", f"uploads/{upload}/complete", json=args["body"]), {
+            "kind": "text", "text": json.dumps(args["body"])}
+    if op == "cancel":
+        return client.build_request("POST", f"uploads/{upload}/cancel"), {"kind": "none"}
+    if op == "add_part":
+        if "path" in args:
+            with open(args["path"], "rb") as file:
+                data = file.read()
+        else:
+            data = base64.b64decode(args["data_base64"])
+        files = {field: (args.get("filename", "part.bin"), data, "application/octet-stream")}
+        form = {"kind": "form", "fields": [
+            {"name": field, "filename": args.get("filename", "part.bin"),
+             "content_type": "application/octet-stream", "size": len(data),
+             "md5": hashlib.md5(data).hexdigest()}]}
+        return client.build_request("POST", f"uploads/{upload}/parts", files=files), form
+    raise ValueError(op)
+
+
+def exchange(client: httpx.Client, request: httpx.Request, body: dict[str, Any]
+             ) -> tuple[httpx.Response | None, dict[str, Any]]:
+    report: dict[str, Any] = {"method": request.method, "url": str(request.url),
+                              "headers": dict(request.headers), "body": body, "status": None,
+                              "response_headers": {}, "response_body": "", "error": None}
+    started = time.perf_counter()
+    try:
+        response = client.send(request)
+    except httpx.HTTPError as error:
+        report["error"] = f"{type(error).__name__}: {error}"
+        return None, report
+    report.update(status=response.status_code, response_headers=dict(response.headers),
+                  response_body=response.text, duration_s=time.perf_counter() - started)
+    return response, report
+
+
+def operate(client: httpx.Client, message: dict[str, Any], options: argparse.Namespace) -> None:
+    op, args = message.get("op"), message.get("args") or {}
+    if op not in ("create", "add_part", "complete", "cancel", "upload_file_chunked"):
+        send({"id": message["id"], "ok": False,
+              "error": {"class": "Unsupported", "status": None, "message": f"no {op}"}})
+        return
+    field = "file" if options.mode == "wrong-field" else "data"
+    if op == "upload_file_chunked":
+        response, reports = chunked(client, args, field)
+    else:
+        response, report = exchange(client, *request_for(client, op, args, field))
+        reports = [report]
+    reply: dict[str, Any] = {"id": message["id"]}
+    if options.report_http:
+        reply["http"] = reports
+    if response is None:
+        reply.update(ok=False, error={"class": "APIConnectionError", "status": None,
+                                      "message": reports[-1]["error"]})
+        send(reply)
+        return
+    try:
+        parsed = response.json()
+    except ValueError:
+        parsed = None
+    if 200 <= response.status_code < 300:
+        reply.update(ok=True, result=parsed)
+    else:
+        status = response.status_code
+        name = "NotFoundError" if options.mode == "mislabel" else \
+            "InternalServerError" if status >= 500 else CLASSES.get(status, "APIStatusError")
+        inner = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
+        reply.update(ok=False, error={"class": name, "status": status, "body": inner,
+                                      "message": response.text[:200]})
+    send(reply)
+
+
+def chunked(client: httpx.Client, args: dict[str, Any], field: str
+            ) -> tuple[httpx.Response | None, list[dict[str, Any]]]:
+    """The "SDK's" chunked upload helper: create, parts in order, complete."""
+    with open(args["path"], "rb") as file:
+        data = file.read()
+    body = {k: args[k] for k in ("filename", "mime_type", "purpose")} | {"bytes": len(data)}
+    response, report = exchange(client, *request_for(client, "create", {"body": body}, field))
+    reports = [report]
+    if response is None or response.status_code != 200:
+        return response, reports
+    upload, part_ids = response.json()["id"], []
+    size = args["part_size"]
+    for at in range(0, len(data), size):
+        encoded = base64.b64encode(data[at : at + size]).decode()
+        response, report = exchange(client, *request_for(
+            client, "add_part", {"upload_id": upload, "data_base64": encoded}, field))
+        reports.append(report)
+        if response is None or response.status_code != 200:
+            return response, reports
+        part_ids.append(response.json()["id"])
+    finish = {"part_ids": part_ids} | ({"md5": args["md5"]} if "md5" in args else {})
+    response, report = exchange(client, *request_for(
+        client, "complete", {"upload_id": upload, "body": finish}, field))
+    return response, [*reports, report]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", default="good")
+    parser.add_argument("--report-http", action="store_true")
+    parser.add_argument("--chunked", action="store_true", help="offer upload_file_chunked")
+    parser.add_argument("--pid-file", help="write this process's ID to this file")
+    options = parser.parse_args()
+    if options.pid_file:
+        with open(options.pid_file, "w") as file:
+            file.write(str(os.getpid()))
+    if options.mode == "exit":
+        sys.stderr.write("boom: the SDK could not be loaded\n")
+        return 3
+    if options.mode in ("garbage", "silent"):
+        if options.mode == "garbage":
+            print("Starting the fake driver, version 1.0 ...", flush=True)
+        time.sleep(60)
+        return 0
+    client: httpx.Client | None = None
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message.get("type") == "hello":
+            if options.mode == "not-ready":
+                send({"type": "hi there"})
+                continue
+            if options.mode == "leak":
+                sys.stderr.write(f"config: api_key={message['api_key']}\n")
+                return 5
+            client = httpx.Client(base_url=message["base_url"] + "/",
+                                  headers={"Authorization": f"Bearer {message['api_key']}"},
+                                  timeout=message["timeout_s"], trust_env=False)
+            operations = ["create", "add_part", "complete", "cancel"]
+            if options.chunked:
+                operations.append("upload_file_chunked")
+            send({"type": "ready", "protocol": 1, "sdk": "fake-sdk", "version": "0.1",
+                  "operations": operations,
+                  "http": options.report_http, "generic_error": "APIStatusError"})
+        elif message.get("type") == "bye":
+            return 0
+        elif options.mode == "die-on-op":
+            sys.stderr.write("segfault while adding the part\n")
+            return 4
+        elif options.mode == "bad-reply":
+            send({"id": message["id"], "weird": True})
+        elif options.mode == "wrong-id":
+            send({"id": 10_000, "ok": True, "result": {}})
+        else:
+            assert client is not None
+            threading.Thread(target=operate, args=(client, message, options)).start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
