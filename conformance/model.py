@@ -15,8 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from conformance.api import CREATE, LIFETIME_S, PART_LIMIT, SAFE_PURPOSE_MIME_TYPES, UPLOAD_LIMIT
-from conformance.openapi.judge import Verdict as Reading
-from conformance.openapi.judge import default_judge
+from conformance.openapi.judge import Reading, default_judge
 
 # Near the expiry instant the target's clock and ours may disagree by this much.
 EXPIRY_SLACK_S = 5.0
@@ -124,13 +123,13 @@ class Model:
 
     def expect_create(self, body: Any) -> Expectation:
         # The one reading of a request (the project's OpenAPI document) says what is valid.
-        reading = default_judge().judge_json(CREATE.id, body)
-        if reading.verdict is Reading.INVALID:
-            over_limit = (reading.where, reading.keyword) == ("/bytes", "maximum")
+        judged = default_judge().judge_json(CREATE.id, body)
+        if judged.reading is Reading.INVALID:
+            over_limit = (judged.where, judged.keyword) == ("/bytes", "maximum")
             return refuse("UPLOAD-SIZE-LIMIT" if over_limit else "CREATE-INVALID",
-                          f"the request is invalid: {reading.reason}")
-        if reading.verdict is Reading.OPEN:
-            return either("OPEN-LENIENCY", reading.reason)
+                          f"the request is invalid: {judged.reason}")
+        if judged.reading is Reading.OPEN:
+            return either("OPEN-LENIENCY", judged.reason)
         if (body["purpose"], body["mime_type"]) not in SAFE_PURPOSE_MIME_TYPES:
             pair = f"{body['mime_type']!r} for purpose {body['purpose']!r}"
             return either("OPEN-MIME-TYPE", pair)

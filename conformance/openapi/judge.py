@@ -2,7 +2,7 @@
 
 `RequestJudge` reads the OpenAPI document (whatever document drove a run, requests are
 judged by the project's own, which holds the facts) and gives the body of a request a
-`Verdict`: VALID, INVALID (a target must refuse it) or OPEN (the documentation lets a target
+`Reading`: VALID, INVALID (a target must refuse it) or OPEN (the documentation lets a target
 accept or refuse it: null for an optional field, a whole-valued float such as 10.0 for an
 integer, an empty or blank required string, a JSON body under another content type, a form
 field that should be a file sent as text, extra form fields, a body where the operation has
@@ -28,13 +28,13 @@ import jsonschema_rs
 from conformance.client import MISSING
 from conformance.openapi import load_document
 
-__all__ = ["Intended", "Judgement", "RequestJudge", "Verdict", "WireRequest", "default_judge"]
+__all__ = ["Intended", "Judgement", "Reading", "RequestJudge", "WireRequest", "default_judge"]
 
 JSON: Final = "application/json"
 MULTIPART: Final = "multipart/form-data"
 
 
-class Verdict(Enum):
+class Reading(Enum):
     VALID = "valid"
     INVALID = "invalid"  # must be refused
     OPEN = "open"  # the documentation lets a target accept or refuse it
@@ -42,13 +42,13 @@ class Verdict(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    verdict: Verdict
+    reading: Reading
     reason: str = ""
     where: str = ""  # for a schema violation: the JSON pointer of the value, e.g. /bytes
     keyword: str = ""  # and the schema keyword it breaks, e.g. maximum
 
 
-VALID: Final = Judgement(Verdict.VALID)
+VALID: Final = Judgement(Reading.VALID)
 
 
 class FormFieldLike(Protocol):
@@ -120,22 +120,22 @@ class RequestJudge:
         found = self._operations[operation_id]
         return found.method, found.path
 
-    # -- the verdict on a body -------------------------------------------------------------
+    # -- the reading of a body --------------------------------------------------------------
 
     def judge_json(self, operation: str, body: Any) -> Judgement:
-        """The verdict on a JSON body alone (how it is carried aside): the oracle's reading."""
+        """The reading of a JSON body alone (how it is carried aside): the oracle asks this."""
         return _json_content(self._operations[operation], body)
 
     def judge(self, operation: str, sent: WireRequest) -> Judgement:
-        """The verdict on a request's body: INVALID before OPEN, the first reason of each."""
+        """The reading of a request's body: INVALID before OPEN, the first reason of each."""
         spec = self._operations[operation]
         framing = self._framing(spec, sent)
-        if framing.verdict is Verdict.INVALID:
+        if framing.reading is Reading.INVALID:
             return framing
         content = self._content(spec, sent)
-        if content.verdict is Verdict.INVALID:
+        if content.reading is Reading.INVALID:
             return content
-        return framing if framing.verdict is Verdict.OPEN else content
+        return framing if framing.reading is Reading.OPEN else content
 
     @staticmethod
     def _framing(spec: _Operation, sent: WireRequest) -> Judgement:
@@ -143,16 +143,16 @@ class RequestJudge:
         media_type = sent.content_type.split(";")[0].strip().lower()
         if spec.media_type is None:
             return VALID if not sent.body_size else Judgement(
-                Verdict.OPEN, f"a body of {sent.body_size} bytes where the operation has none")
+                Reading.OPEN, f"a body of {sent.body_size} bytes where the operation has none")
         if spec.media_type == JSON:
             return VALID if media_type == JSON else Judgement(
-                Verdict.OPEN, f"a JSON body sent as {media_type or 'no content type'}, "
+                Reading.OPEN, f"a JSON body sent as {media_type or 'no content type'}, "
                               f"not {JSON}")
         if media_type != spec.media_type:
-            return Judgement(Verdict.INVALID, f"a body sent as {media_type or 'no content type'}"
+            return Judgement(Reading.INVALID, f"a body sent as {media_type or 'no content type'}"
                                               f", not {spec.media_type}")
         if spec.media_type == MULTIPART and (sent.form is None or sent.form_error):
-            return Judgement(Verdict.INVALID,
+            return Judgement(Reading.INVALID,
                              sent.form_error or "the multipart body could not be read")
         return VALID
 
@@ -182,17 +182,17 @@ class RequestJudge:
         if sent.auth_problem:
             found.append(sent.auth_problem)
         framing = self._framing(spec, sent)
-        if framing.verdict is not Verdict.VALID:
+        if framing.reading is not Reading.VALID:
             found.append(framing.reason)
-            if framing.verdict is Verdict.INVALID:
+            if framing.reading is Reading.INVALID:
                 return found
         if spec.media_type == JSON and sent.json is MISSING:
             return [*found, "the body is not JSON"]
         if spec.media_type == JSON and intended.body is not MISSING and \
-                _json_content(spec, intended.body).verdict is not Verdict.VALID:
+                _json_content(spec, intended.body).reading is not Reading.VALID:
             return found
         content = self._content(spec, sent)
-        if content.verdict is not Verdict.VALID:
+        if content.reading is not Reading.VALID:
             found.append(f"the body departs from the document's schema: {content.reason}")
         return found
 
@@ -201,20 +201,20 @@ def _form_content(spec: _Operation, form: Sequence[FormFieldLike]) -> Judgement:
     for name in spec.required_fields:
         fields = [f for f in form if f.name == name]
         if not fields:
-            return Judgement(Verdict.INVALID, f"0 form fields named {name!r}")
+            return Judgement(Reading.INVALID, f"0 form fields named {name!r}")
         if any(f.filename is None for f in fields):
-            return Judgement(Verdict.OPEN, f"{name!r} sent as a plain form field, not a file")
+            return Judgement(Reading.OPEN, f"{name!r} sent as a plain form field, not a file")
         if len(fields) > 1:
-            return Judgement(Verdict.OPEN, f"{len(fields)} form fields named {name!r}")
+            return Judgement(Reading.OPEN, f"{len(fields)} form fields named {name!r}")
     if len(form) > len(spec.required_fields):
         names = ", ".join(repr(name) for name in spec.required_fields)
-        return Judgement(Verdict.OPEN, f"form fields besides one {names} file")
+        return Judgement(Reading.OPEN, f"form fields besides one {names} file")
     return VALID
 
 
 def _json_content(spec: _Operation, data: Any) -> Judgement:
     if data is MISSING:
-        return Judgement(Verdict.INVALID, "the body is not JSON")
+        return Judgement(Reading.INVALID, "the body is not JSON")
     nulls: list[str] = []
     if isinstance(data, dict):
         nulls = [k for k in spec.optional_fields if k in data and data[k] is None]
@@ -223,15 +223,15 @@ def _json_content(spec: _Operation, data: Any) -> Judgement:
     if error is not None:
         where = "/" + "/".join(map(str, error.instance_path))
         keyword = str(error.schema_path[-1]) if error.schema_path else "schema"
-        return Judgement(Verdict.INVALID, f"{where}: {error.message}", where, keyword)
+        return Judgement(Reading.INVALID, f"{where}: {error.message}", where, keyword)
     if nulls:
-        return Judgement(Verdict.OPEN, f"null for the optional {', '.join(nulls)}")
+        return Judgement(Reading.OPEN, f"null for the optional {', '.join(nulls)}")
     if floats := _whole_floats(spec.schema, data, spec.components, ""):
-        return Judgement(Verdict.OPEN, f"a whole-valued float for the integer {floats[0]}")
+        return Judgement(Reading.OPEN, f"a whole-valued float for the integer {floats[0]}")
     blank = [k for k in spec.required_fields if isinstance(data, dict)
              and isinstance(data.get(k), str) and not data[k].strip()]
     if blank:
-        return Judgement(Verdict.OPEN, f"an empty or blank {blank[0]}")
+        return Judgement(Reading.OPEN, f"an empty or blank {blank[0]}")
     return VALID
 
 

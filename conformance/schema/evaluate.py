@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conformance.openapi.judge import RequestJudge, Verdict
+from conformance.openapi.judge import Reading, RequestJudge
 from conformance.schema.cases import about, first_line, is_negative, operation_id, scenario, step
 from conformance.schema.exchanges import SchemaEvidence
 from conformance.schema.findings import Findings
@@ -95,11 +95,11 @@ class Evaluator:
         judged = self.judge.judge(operation, self.evidence.describe(response.request))
         probe = scenario(case) in CONTENT_TYPE_PROBES
         flagged = bool(failures(case, response, negative_data_rejection))
-        if judged.verdict is Verdict.INVALID and (flagged or probe):
+        if judged.reading is Reading.INVALID and (flagged or probe):
             fail("SCHEMA-NEGATIVE", judged.reason,
                  f"accepted ({response.status_code}) a request with {judged.reason}; "
                  f"it must be refused with a 4xx ({about(case)})")
-        elif judged.verdict is Verdict.OPEN:
+        elif judged.reading is Reading.OPEN:
             self.findings.observed("OPEN-LENIENCY", operation, f"accepted {judged.reason}", source)
 
     def _refused(self, case: Case, response: Response, fail: Fail, operation: str,

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from conformance.evidence import Redactor
-from conformance.openapi.judge import Judgement, RequestJudge, Verdict, default_judge
+from conformance.openapi.judge import Judgement, Reading, RequestJudge, default_judge
 from conformance.schema.exchanges import SchemaEvidence
 
 URL = "http://target.test/v1/uploads"
@@ -57,7 +57,7 @@ def _form(files: dict[str, Any] | None = None, data: dict[str, str] | None = Non
     {**CREATE, "mime_type": "anything"},  # strings are strings
 ])
 def test_valid_create_requests(judge: _WireJudge, body: dict[str, Any]) -> None:
-    assert judge.judge("createUpload", _json(body)).verdict is Verdict.VALID
+    assert judge.judge("createUpload", _json(body)).reading is Reading.VALID
 
 
 @pytest.mark.parametrize(("body", "broken"), [
@@ -76,13 +76,13 @@ def test_valid_create_requests(judge: _WireJudge, body: dict[str, Any]) -> None:
 ])
 def test_invalid_create_requests(judge: _WireJudge, body: Any, broken: tuple[str, str]) -> None:
     judged = judge.judge("createUpload", _json(body))
-    assert (judged.verdict, (judged.where, judged.keyword)) == (Verdict.INVALID, broken)
+    assert (judged.reading, (judged.where, judged.keyword)) == (Reading.INVALID, broken)
     assert judged.reason.startswith(f"{broken[0]}: ")  # then the validator's own words
 
 
 def test_a_body_that_is_not_json_is_invalid(judge: _WireJudge) -> None:
     for raw in (b"", b"\x9c`", b'{"bytes": NaN}'):
-        assert judge.judge("createUpload", _json(raw)).verdict is Verdict.INVALID
+        assert judge.judge("createUpload", _json(raw)).reading is Reading.INVALID
 
 
 @pytest.mark.parametrize(("change", "reason"), [
@@ -95,47 +95,47 @@ def test_a_body_that_is_not_json_is_invalid(judge: _WireJudge) -> None:
 def test_what_the_documentation_leaves_open_is_open(judge: _WireJudge, change: dict[str, Any],
                                                     reason: str) -> None:
     judged = judge.judge("createUpload", _json({**CREATE, **change}))
-    assert (judged.verdict, judged.reason) == (Verdict.OPEN, reason)
+    assert (judged.reading, judged.reason) == (Reading.OPEN, reason)
 
 
 def test_open_leniencies_are_open_not_invalid(judge: _WireJudge) -> None:
-    assert judge.judge("createUpload", _json({**CREATE, "expires_after": None})).verdict \
-        is Verdict.OPEN
-    assert judge.judge("completeUpload", _json({"part_ids": [], "md5": None})).verdict \
-        is Verdict.OPEN
+    assert judge.judge("createUpload", _json({**CREATE, "expires_after": None})).reading \
+        is Reading.OPEN
+    assert judge.judge("completeUpload", _json({"part_ids": [], "md5": None})).reading \
+        is Reading.OPEN
     for content_type in ("text/plain", "multipart/form-data", ""):
         judged = judge.judge("createUpload", _json(CREATE, content_type))
-        assert judged.verdict is Verdict.OPEN, content_type
+        assert judged.reading is Reading.OPEN, content_type
     # ... but an invalid body stays invalid whatever its content type says.
-    assert judge.judge("createUpload", _json({**CREATE, "bytes": -1}, "text/plain")).verdict \
-        is Verdict.INVALID
+    assert judge.judge("createUpload", _json({**CREATE, "bytes": -1}, "text/plain")).reading \
+        is Reading.INVALID
 
 
 def test_complete_requests(judge: _WireJudge) -> None:
     valid = {"part_ids": ["part_1", "part_2"], "md5": "ABCDEF"}
-    assert judge.judge("completeUpload", _json(valid)).verdict is Verdict.VALID
+    assert judge.judge("completeUpload", _json(valid)).reading is Reading.VALID
     for body in ({"part_ids": [1]}, {"md5": "x"}, {"part_ids": [], "md5": 5},
                  {"part_ids": [], "extra": 1}):
-        assert judge.judge("completeUpload", _json(body)).verdict is Verdict.INVALID, body
+        assert judge.judge("completeUpload", _json(body)).reading is Reading.INVALID, body
 
 
 def test_part_requests(judge: _WireJudge) -> None:
-    def verdict(request: requests.PreparedRequest) -> Verdict:
-        return judge.judge("addUploadPart", request).verdict
+    def verdict(request: requests.PreparedRequest) -> Reading:
+        return judge.judge("addUploadPart", request).reading
 
-    assert verdict(_form(files={"data": ("chunk", b"abc")})) is Verdict.VALID
-    assert verdict(_form(files={"data": ("chunk", b"")})) is Verdict.VALID
+    assert verdict(_form(files={"data": ("chunk", b"abc")})) is Reading.VALID
+    assert verdict(_form(files={"data": ("chunk", b"")})) is Reading.VALID
     # A plain form field (no filename), and extra fields: left open.
-    assert verdict(_form(files={"data": (None, "abc")})) is Verdict.OPEN
-    assert verdict(_form(files={"data": ("c", b"abc")}, data={"note": "x"})) is Verdict.OPEN
-    assert verdict(_form(data={"data": "abc"})) is Verdict.INVALID  # urlencoded, not multipart
-    assert verdict(_form(files={"other": ("c", b"abc")})) is Verdict.INVALID
-    assert verdict(_json({"data": "abc"})) is Verdict.INVALID  # not multipart
+    assert verdict(_form(files={"data": (None, "abc")})) is Reading.OPEN
+    assert verdict(_form(files={"data": ("c", b"abc")}, data={"note": "x"})) is Reading.OPEN
+    assert verdict(_form(data={"data": "abc"})) is Reading.INVALID  # urlencoded, not multipart
+    assert verdict(_form(files={"other": ("c", b"abc")})) is Reading.INVALID
+    assert verdict(_json({"data": "abc"})) is Reading.INVALID  # not multipart
     no_boundary = requests.Request("POST", URL, data=b"--x\r\n",
                                    headers={"Content-Type": "multipart/form-data"}).prepare()
-    assert verdict(no_boundary) is Verdict.INVALID
+    assert verdict(no_boundary) is Reading.INVALID
 
 
 def test_cancel_has_no_request_format_to_break(judge: _WireJudge) -> None:
     request = requests.Request("POST", f"{URL}/u/cancel").prepare()
-    assert judge.judge("cancelUpload", request).verdict is Verdict.VALID
+    assert judge.judge("cancelUpload", request).reading is Reading.VALID
