@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 API_KEY = "sk-test"
-# Faults are the emulator's mutants (conformance/emulator/mutants.py); this one is here only
+# Faults are the emulator's mutants (conformance/emulator/mutants/); this one is here only
 # because it breaks a SHOULD, and the kill matrix counts MUST failures as kills.
 FAULTS = {
     "text-content-type": "successful answers are labelled text/plain",
