@@ -122,7 +122,8 @@ class Exerciser:
 
     def hold_part(self, upload: str) -> HeldPart | None:
         """Starts a part whose last byte waits for `HeldPart.finish`: a part still arriving
-        while other operations are sent. Sent as plain HTTP (an SDK sends a part whole)."""
+        while other operations are sent (close it when done). Sent as plain HTTP: an SDK
+        sends a part whole."""
         if not self.target.spend(HELD_PART_BYTES):
             return None
         held = HeldPart(self, upload, self.payload(HELD_PART_BYTES))
@@ -334,6 +335,12 @@ class HeldPart:
         self._pool.shutdown()
         run.step(f"send the last byte of the held part to {run.name(upload)}", answer)
         return run.part_answered(upload, self._payload, expectation, answer)
+
+    def close(self) -> None:
+        """Lets the request end, unjudged if `finish` never ran (the scenario stopped
+        first), rather than leave it waiting."""
+        self._go.set()
+        self._pool.shutdown()
 
 
 @contextmanager

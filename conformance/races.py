@@ -9,6 +9,7 @@ are the one place a linearizability checker will take over.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from conformance.checks import Answer
 from conformance.exerciser import HELD_PART_BYTES, Exerciser
@@ -17,6 +18,10 @@ from conformance.model import Expectation
 
 def _took(answer: Answer) -> bool:
     return answer.status is not None and 200 <= answer.status < 300
+
+
+def _completion(part_ids: list[str], md5: str | None) -> dict[str, Any]:
+    return {"part_ids": part_ids} if md5 is None else {"part_ids": part_ids, "md5": md5}
 
 
 # --- a completion and a cancel ---------------------------------------------------------------
@@ -64,8 +69,9 @@ def completions_at_once(run: Exerciser, upload: str, width: int) -> bool:
     """`width` identical completions of a full upload, sent at once; True when the upload
     ended completed, as the answers allow."""
     part_ids = list(run.model.uploads[upload].parts)
-    body = {"part_ids": part_ids, "md5": run.model.right_md5(upload, part_ids)}
-    expectation = run.model.expect_complete(upload, part_ids, body["md5"], run.target.now())
+    md5 = run.model.right_md5(upload, part_ids)
+    body = _completion(part_ids, md5)
+    expectation = run.model.expect_complete(upload, part_ids, md5, run.target.now())
     adapter = run.target.adapter
     answers = run.race(f"complete {run.name(upload)} {width} times at once",
                        [lambda: adapter.complete(upload, body)] * width)
@@ -96,7 +102,7 @@ def parts_against_completion(run: Exerciser, upload: str, extra: int) -> bool:
     """A full upload's completion while `extra` parts of 1 byte are sent with it; True when
     the upload ended completed and the model still knows what it holds."""
     part_ids = list(run.model.uploads[upload].parts)
-    body = {"part_ids": part_ids, "md5": run.model.right_md5(upload, part_ids)}
+    body = _completion(part_ids, run.model.right_md5(upload, part_ids))
     extras = [run.payload(1) for _ in range(extra)]
     adapter = run.target.adapter
     completed, *added = run.race(
@@ -134,11 +140,14 @@ def part_arriving_after(run: Exerciser, end: str) -> None:
     held = run.hold_part(upload) if upload else None
     if upload is None or held is None:
         return
-    # A full round trip while the held part waits: by its end the target has it under way.
-    part = run.add_part(upload, run.payload(HELD_PART_BYTES))
-    if part is not None:
-        if end == "complete":
-            run.complete(upload, [part], None)
-        else:
-            run.cancel(upload)
-    held.finish()
+    try:
+        # A full round trip while the held part waits: by its end the target has it under way.
+        part = run.add_part(upload, run.payload(HELD_PART_BYTES))
+        if part is not None:
+            if end == "complete":
+                run.complete(upload, [part], None)
+            else:
+                run.cancel(upload)
+        held.finish()
+    finally:
+        held.close()
