@@ -21,10 +21,11 @@ EXTRA_PARTS = (1, 2, 4)  # parts sent with a completion, one round each
 PART_BYTES = 16
 
 
-def _full_upload(run: Exerciser, parts: int = 2) -> str | None:
-    """A pending upload holding its declared bytes in `parts` parts, added one by one."""
+def _full_upload(run: Exerciser, parts: int = 2, room: int = 0) -> str | None:
+    """A pending upload holding `parts` parts, added one by one: its declared bytes, or
+    `room` bytes fewer."""
     upload = run.create({"filename": "race.txt", "purpose": "assistants",
-                         "bytes": parts * PART_BYTES, "mime_type": "text/plain"})
+                         "bytes": parts * PART_BYTES + room, "mime_type": "text/plain"})
     if upload is None:
         return None
     for _ in range(parts):
@@ -37,7 +38,8 @@ def test_a_part_right_after_the_end_is_refused(uploads_target: Target) -> None:
     since = len(uploads_target.recorder.failures)
     for round_ in range(1, ROUNDS + 1):
         with scenario(uploads_target, f"a part right after a cancel, round {round_}") as run:
-            upload = _full_upload(run, parts=1)
+            # Room for the part: only the cancel can be the reason to refuse it.
+            upload = _full_upload(run, parts=1, room=1)
             if upload and run.cancel(upload):
                 run.add_part(upload, run.payload(1))
         with scenario(uploads_target, f"a part right after a completion, round {round_}") \
