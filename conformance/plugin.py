@@ -136,8 +136,8 @@ def _settings_from_options(config: pytest.Config) -> RunSettings:
 # Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner. The fixed
 # scenarios take under a second together; real 64 MiB parts take seconds, the state
 # machine and the schema checks tens of seconds.
-_MODULE_ORDER = ("test_unknown_ids", "test_limits", "test_probes", "test_races",
-                 "test_parallel", "test_limit_bytes", "test_stateful", "test_leniency",
+_MODULE_ORDER = ("test_unknown_ids", "test_limits", "test_probes", "test_parallel",
+                 "test_races", "test_limit_bytes", "test_stateful", "test_leniency",
                  "test_schema")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from conformance import races
 from conformance.exerciser import Exerciser, scenario
-from conformance.suite._verdict import fail_on_broken_musts
+from conformance.suite._verdict import fail_on_broken_musts, stop_early
 from conformance.target import Target
 
 ROUNDS = 4
@@ -47,6 +47,8 @@ def test_a_part_right_after_the_end_is_refused(uploads_target: Target) -> None:
             upload = _full_upload(run, parts=1)
             if upload and run.complete(upload, list(run.model.uploads[upload].parts), None):
                 run.add_part(upload, run.payload(1))
+        if stop_early(uploads_target, since):
+            break
     fail_on_broken_musts(uploads_target, since)
 
 
@@ -58,6 +60,8 @@ def test_a_completion_racing_a_cancel_has_one_winner(uploads_target: Target) -> 
             upload = _full_upload(run)
             if upload and races.complete_against_cancel(run, upload) is not None:
                 run.add_part(upload, run.payload(1))  # whichever won, the upload has ended
+        if stop_early(uploads_target, since):
+            break
     fail_on_broken_musts(uploads_target, since)
 
 
@@ -68,6 +72,8 @@ def test_completions_sent_at_once_have_one_winner(uploads_target: Target) -> Non
             upload = _full_upload(run)
             if upload and races.completions_at_once(run, upload, width):
                 run.add_part(upload, run.payload(1))
+        if stop_early(uploads_target, since):
+            break
     fail_on_broken_musts(uploads_target, since)
 
 
@@ -86,4 +92,6 @@ def test_parts_racing_a_completion_never_undo_it(uploads_target: Target) -> None
             upload = _full_upload(run)
             if upload and races.parts_against_completion(run, upload, extra):
                 run.add_part(upload, run.payload(1))
+        if stop_early(uploads_target, since):
+            break
     fail_on_broken_musts(uploads_target, since)
