@@ -10,21 +10,28 @@ back where the target serves files. One path, so a scenario gets every check the
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 from conformance import api
 from conformance.checks import Answer
+from conformance.client.multipart import SMALL_BODY_BYTES
 from conformance.model import Expectation, Model, Part, Verdict
 from conformance.recorder import ConformanceFailure
 from conformance.target import Target
 from strategies.payloads import Payload, concat_md5, matches
 
-BARRIER_TIMEOUT_S = 30  # past that, parts sent "at once" are sent anyway
+BARRIER_TIMEOUT_S = 30  # past that, requests sent "at once" (or held back) are sent anyway
+# A held part streams (a smaller one goes from one buffer, all at once), so its last byte
+# can wait while its first ones have reached the target.
+HELD_PART_BYTES = SMALL_BODY_BYTES + 1
+
+Send = Callable[[], Answer]  # one request of a race
 
 
 class Exerciser:
@@ -96,28 +103,33 @@ class Exerciser:
         return self.part_answered(upload, payload, expectation, answer)
 
     def add_parts_at_once(self, upload: str, payloads: list[Payload]) -> list[str] | None:
-        """Sends every part at the same moment (each thread waits at a barrier first);
-        the IDs of the parts, when the target took every one."""
+        """Sends every part at the same moment; the IDs of the parts, when the target took
+        every one."""
         if not self.target.spend(sum(len(p) for p in payloads)):
             return None
         now = self.target.now()
         expectations = [self.model.expect_add_part(upload, len(p), now, parallel=True)
                         for p in payloads]
-        barrier = threading.Barrier(len(payloads))
-
-        def send(payload: Payload) -> Answer:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout=BARRIER_TIMEOUT_S)
-            return self.target.adapter.add_part(upload, payload)
-
-        with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
-            answers = list(pool.map(send, payloads))
-        self.step(f"add {len(payloads)} parts to {self.name(upload)} at once, sizes "
-                  f"{[len(p) for p in payloads]}", *answers)
+        adapter = self.target.adapter
+        answers = self.race(
+            f"add {len(payloads)} parts to {self.name(upload)} at once, sizes "
+            f"{[len(p) for p in payloads]}",
+            [functools.partial(adapter.add_part, upload, p) for p in payloads])
         part_ids = [self.part_answered(upload, payload, expectation, answer, parallel=True)
                     for payload, expectation, answer in zip(payloads, expectations, answers,
                                                             strict=True)]
         return None if None in part_ids else [p for p in part_ids if p is not None]
+
+    def hold_part(self, upload: str) -> HeldPart | None:
+        """Starts a part whose last byte waits for `HeldPart.finish`: a part still arriving
+        while other operations are sent (close it when done). Sent as plain HTTP: an SDK
+        sends a part whole."""
+        if not self.target.spend(HELD_PART_BYTES):
+            return None
+        held = HeldPart(self, upload, self.payload(HELD_PART_BYTES))
+        self.step(f"start a part of {HELD_PART_BYTES} bytes to {self.name(upload)}, its last "
+                  "byte held back")
+        return held
 
     def part_answered(self, upload: str, payload: Payload, expectation: Expectation,
                       answer: Answer, parallel: bool = False) -> str | None:
@@ -233,6 +245,24 @@ class Exerciser:
         self.model.record_cancel(upload)
         return True
 
+    # --- races ---------------------------------------------------------------------------
+
+    def race(self, what: str, sends: Sequence[Send]) -> list[Answer]:
+        """Sends every request at the same moment (each thread waits at a barrier first) and
+        records them as one step; the answers, in the order of `sends`. Judging them is the
+        caller's: which outcomes some order of the requests allows depends on the race."""
+        barrier = threading.Barrier(len(sends))
+
+        def send(one: Send) -> Answer:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=BARRIER_TIMEOUT_S)
+            return one()
+
+        with ThreadPoolExecutor(max_workers=len(sends)) as pool:
+            answers = list(pool.map(send, sends))
+        self.step(what, *answers)
+        return answers
+
     # --- requests the adapter does not send ----------------------------------------------
 
     def send_raw(self, operation: api.Operation, upload: str = "", *, auth: bool | str = True,
@@ -273,6 +303,44 @@ class Exerciser:
                           f"the new {kind}'s ID {issued!r} was issued before in this run")
         self.target.seen_ids.add(issued)
         self.target.recorder.observe("OPEN-ID-FORMAT", f"{kind} IDs look like {_shape(issued)}")
+
+
+class HeldPart:
+    """A part request under way, its last byte held back until `finish`."""
+
+    def __init__(self, run: Exerciser, upload: str, payload: Payload) -> None:
+        self._run, self._upload, self._payload = run, upload, payload
+        self._streaming, self._go = threading.Event(), threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._answer = self._pool.submit(run.target.client.add_part, upload, self._chunks(),
+                                         len(payload))
+        # Until the first bytes are on the wire, the target may not know of the part.
+        while not self._streaming.wait(0.01) and not self._answer.done():
+            pass
+
+    def _chunks(self) -> Iterator[bytes]:
+        data = self._payload.read()
+        yield data[:-1]
+        self._streaming.set()
+        self._go.wait(BARRIER_TIMEOUT_S)
+        yield data[-1:]
+
+    def finish(self) -> str | None:
+        """Sends the last byte; judged as a part added now, when it can first be added.
+        The part's ID when the target took it and it is well formed."""
+        run, upload, size = self._run, self._upload, len(self._payload)
+        expectation = run.model.expect_add_part(upload, size, run.target.now())
+        self._go.set()
+        answer = self._answer.result()
+        self._pool.shutdown()
+        run.step(f"send the last byte of the held part to {run.name(upload)}", answer)
+        return run.part_answered(upload, self._payload, expectation, answer)
+
+    def close(self) -> None:
+        """Lets the request end, unjudged if `finish` never ran (the scenario stopped
+        first), rather than leave it waiting."""
+        self._go.set()
+        self._pool.shutdown()
 
 
 @contextmanager

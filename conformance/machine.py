@@ -7,13 +7,12 @@ moving the model happen in the `Exerciser` below it. A broken requirement raises
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule
 
-from conformance import api
+from conformance import api, races
 from conformance.exerciser import Exerciser
 from conformance.model import Status
 from conformance.target import Target
@@ -218,29 +217,10 @@ class UploadsMachine(RuleBasedStateMachine):
     def race_completion_against_cancel(self, data: st.DataObject) -> None:
         """A completion and a cancel sent at once: in any order, exactly one succeeds."""
         upload = data.draw(st.sampled_from(_race_ready(self)), label="upload")
-        part_ids = list(self.model.uploads[upload].parts)
-        expectation = self.model.expect_complete(upload, part_ids, None, self.target.now())
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            completion = pool.submit(self.target.adapter.complete, upload,
-                                     {"part_ids": part_ids})
-            cancel = pool.submit(self.target.adapter.cancel, upload)
-            completed, cancelled = completion.result(), cancel.result()
-        self.run.step(f"complete and cancel {self.run.name(upload)} at once", completed,
-                      cancelled)
-        winners = [a for a in (completed, cancelled) if a.status and 200 <= a.status < 300]
-        self.check.expect(len(winners) == 1, "RACE-LINEARIZABLE",
-                          f"{len(winners)} of a racing completion and cancel succeeded "
-                          f"(completion {completed.status}, cancel {cancelled.status}); "
-                          "in any order exactly one must")
-        if len(winners) != 1:
-            self.model.lose_track(upload)
-        elif winners[0] is completed:
-            self.check.refusal(cancelled, "the cancel that lost the race")
-            if self.run.completed(upload, part_ids, expectation, completed):
-                self._after_the_end(upload)
-        else:
-            self.check.refusal(completed, "the completion that lost the race")
-            self.run.cancelled(upload, cancelled)
+        winner = races.complete_against_cancel(self.run, upload)
+        if winner == "completed":
+            self._after_the_end(upload)
+        elif winner == "cancelled":
             self._after_a_cancel(upload)
 
     @precondition(lambda self: bool(_ready(self)))
@@ -252,23 +232,7 @@ class UploadsMachine(RuleBasedStateMachine):
         listed parts: when the target took none of the extras, it must have completed.
         """
         upload = data.draw(st.sampled_from(_ready(self)), label="upload")
-        part_ids = list(self.model.uploads[upload].parts)
-        body = {"part_ids": part_ids, "md5": self.model.right_md5(upload, part_ids)}
-        extras = [self.run.payload(1) for _ in range(extra)]
-        with ThreadPoolExecutor(max_workers=extra + 1) as pool:
-            completion = pool.submit(self.target.adapter.complete, upload, body)
-            parts = [pool.submit(self.target.adapter.add_part, upload, p) for p in extras]
-            completed, added = completion.result(), [p.result() for p in parts]
-        self.run.step(f"complete {self.run.name(upload)} while {extra} more part(s) of 1 "
-                      "byte are sent", completed, *added)
-        for answer in added:
-            self.check.answer(self.model.expect_racing_part(), answer, "a racing part")
-        taken = any(a.status and 200 <= a.status < 300 for a in added)
-        expectation = self.model.expect_racing_completion(parts_taken=taken)
-        accepted = self.check.answer(expectation, completed, "the racing completion")
-        if taken:
-            self.model.lose_track(upload)  # its state is no longer ours to model
-        elif accepted and self.run.completed(upload, part_ids, expectation, completed):
+        if races.parts_against_completion(self.run, upload, extra):
             self._after_the_end(upload)
 
     # --- cancel --------------------------------------------------------------------------

@@ -134,9 +134,12 @@ def settings_from_config(config: pytest.Config) -> RunSettings:
     return settings
 
 
-# Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner.
-_MODULE_ORDER = ("test_limits", "test_unknown_ids", "test_parallel", "test_probes",
-                 "test_stateful", "test_leniency", "test_schema")
+# Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner. The fixed
+# scenarios take under a second together; real 64 MiB parts take seconds, the state
+# machine and the schema checks tens of seconds.
+_MODULE_ORDER = ("test_unknown_ids", "test_limits", "test_probes", "test_parallel",
+                 "test_races", "test_limit_bytes", "test_stateful", "test_leniency",
+                 "test_schema")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -129,8 +129,9 @@ _ALL: tuple[Requirement, ...] = (
          "exactly.", "rule 5; rule 9"),
     # --- races --------------------------------------------------------------------------
     _req("RACE-LINEARIZABLE", M,
-         "A completion or cancel racing with part additions ends in a state that some "
-         "order of those operations allows.", "rule 4; rule 8"),
+         "Operations racing on one upload (a completion or cancel with part additions, "
+         "completions with each other, a completion with a cancel) are answered, and end "
+         "in a state, as some order of those operations allows.", "rule 4; rule 8"),
     # --- auth and robustness ------------------------------------------------------------
     _req("AUTH-REQUIRED", M,
          "Every operation without credentials, or with a wrong key, is answered 401.",

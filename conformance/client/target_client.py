@@ -33,6 +33,9 @@ _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 # No target answers at all: the run cannot be done.
 _UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
 _LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+# Scenarios send up to 64 parts at once, each over a connection of its own, and keep them
+# open for the next round.
+_POOL: Final = httpx.Limits(max_connections=128, max_keepalive_connections=64)
 
 Chunks = Iterable[bytes] | Callable[[], Iterable[bytes]]
 Body = Callable[[], bytes | Iterable[bytes]]
@@ -75,6 +78,7 @@ class TargetClient:
         self._controls = TestControls(self)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
+            limits=_POOL,
             transport=transport,
             follow_redirects=False,  # a redirect is an answer to check, not to follow
             trust_env=parts.hostname not in _LOOPBACK,  # no proxy between us and a local target

@@ -46,7 +46,7 @@ class UploadRoutes:
         return self._upload_answer(upload)
 
     async def add_part(self, request: Request) -> Response:
-        part = self._service.start_part(request.path_params["upload_id"])
+        part = await self._service.start_part(request.path_params["upload_id"])
         try:
             await receive_part(request, part.spool, part.limits)
             record = await self._service.finish_part(part)

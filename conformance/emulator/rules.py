@@ -2,8 +2,9 @@
 
 The service, the routes, the request readers and the authentication ask their `Rules` object
 at each such decision; `create_app` chooses the object once (the clean `Rules`, or a mutant's
-subclass from `mutants.py`) and hands the same one to every piece. A method either answers a
-value (a limit, a yes or no) or is handed the clean outcome and returns what is done instead.
+subclass from `mutants/`) and hands the same one to every piece. A method either answers a
+value (a limit, a yes or no), is handed the clean outcome and returns what is done instead,
+or is handed the steps of a change (check, then apply) and decides how they are run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from typing import Any
 from .errors import ApiError
 from .limits import PART_MAX_BYTES, UPLOAD_LIFETIME_SECONDS, UPLOAD_MAX_BYTES
 from .records import PartRecord, UploadRecord
+
+# The steps of a change of an upload, handed to the rule that runs them: `check` raises if
+# the change is not allowed, `apply` makes it and gives the answer.
+Check = Callable[[], Awaitable[None]]
+Apply = Callable[[], Awaitable[UploadRecord]]
 
 
 class Rules:
@@ -72,12 +78,21 @@ class Rules:
             return upload.bytes - upload.received
         return None
 
+    async def new_part_id(self, fresh_id: Callable[[], str]) -> str:
+        """The ID of a part about to stream in (`fresh_id` gives an unused random one)."""
+        return fresh_id()
+
+    def rechecks_part_on_arrival(self) -> bool:
+        """Whether a part whose bytes have all arrived is checked again before it is
+        recorded: a completion, a cancel or the clock may have won while they arrived."""
+        return True
+
     async def record_part(self, upload: UploadRecord,
                           admit: Callable[[], Awaitable[PartRecord]]) -> PartRecord:
         """Add a part to its upload's list, under the upload's lock.
 
         `admit` checks, under that lock, that the upload still takes the part (it raises if
-        not) and makes the part's record.
+        not) and makes the part's record. `received` is the upload's running total.
         """
         async with upload.lock:
             record = await admit()
@@ -86,6 +101,13 @@ class Rules:
             return record
 
     # --- complete -----------------------------------------------------------------------
+    async def complete_upload(self, upload: UploadRecord, check: Check,
+                              apply: Apply) -> UploadRecord:
+        """A completion: its checks and its change in one hold of the upload's lock."""
+        async with upload.lock:
+            await check()
+            return await apply()
+
     def replays_completion(self, upload: UploadRecord) -> bool:
         """Whether a completion is answered with the upload as it is, nothing checked."""
         return False
@@ -102,7 +124,10 @@ class Rules:
         return False
 
     def byte_count_matches(self, upload: UploadRecord, listed: list[PartRecord]) -> bool:
-        return sum(part.size for part in listed) == upload.bytes
+        """Whether the listed parts hold the declared bytes; the upload's running total
+        (`received`) must say the same of its own parts, as every one is listed."""
+        own = sum(part.size for part in listed if part.upload_id == upload.id)
+        return sum(part.size for part in listed) == upload.bytes and upload.received == own
 
     def byte_order(self, upload: UploadRecord, listed: list[PartRecord]) -> list[PartRecord]:
         """The parts in the order their bytes are assembled: the listed order."""
@@ -116,6 +141,13 @@ class Rules:
         return upload.bytes
 
     # --- cancel -------------------------------------------------------------------------
+    async def cancel_upload(self, upload: UploadRecord, check: Check,
+                            apply: Apply) -> UploadRecord:
+        """A cancel: its check and its change in one hold of the upload's lock."""
+        async with upload.lock:
+            await check()
+            return await apply()
+
     def cancellable(self, status: str) -> bool:
         return status == "pending"
 

@@ -1,9 +1,10 @@
 """The rules of the Uploads API: what each operation may do to which upload, and when.
 
-Every change of an upload happens under its lock, so parallel requests can neither lose nor
-double an update. A part streams to disk without the lock, then is recorded under it after
-the upload's state is checked again: a completion, a cancel or the clock may have won while
-its bytes were arriving, and then the part is refused and its spool deleted.
+Every change of an upload happens under its lock (held by the `Rules` methods that record a
+part, complete and cancel), so parallel requests can neither lose nor double an update. A
+part streams to disk without the lock, then is recorded under it after the upload's state is
+checked again: a completion, a cancel or the clock may have won while its bytes were
+arriving, and then the part is refused and its spool deleted.
 
 Strict choices where the documentation is silent (each also in the README):
 - completion lists every added part exactly once (no subset, no duplicates);
@@ -76,12 +77,12 @@ class UploadService:
         return upload
 
     # --- add part -----------------------------------------------------------------------
-    def start_part(self, upload_id: str) -> PartInFlight:
+    async def start_part(self, upload_id: str) -> PartInFlight:
         """Admit a part to a pending upload before its bytes are read."""
         upload = self.find(upload_id)
         limits = PartLimits(max_part=self._rules.max_part_bytes(),
                             budget=self._part_budget(upload))
-        part_id = self._unused_id(PART_PREFIX, self.parts)
+        part_id = await self._rules.new_part_id(lambda: self._unused_id(PART_PREFIX, self.parts))
         return PartInFlight(upload, part_id, self._storage.spool(part_id), limits)
 
     async def finish_part(self, part: PartInFlight) -> PartRecord:
@@ -91,7 +92,8 @@ class UploadService:
 
         async def admit() -> PartRecord:
             await self._settle_expiry(upload)
-            self._check_fits(upload, part.spool.size)  # the caller deletes a refused part
+            if self._rules.rechecks_part_on_arrival():
+                self._check_fits(upload, part.spool.size)  # the caller deletes a refused part
             return PartRecord(id=part.part_id, upload_id=upload.id,
                               created_at=int(self._clock.now()), size=part.spool.size,
                               path=part.spool.path)
@@ -124,11 +126,14 @@ class UploadService:
     # --- complete -----------------------------------------------------------------------
     async def complete(self, upload_id: str, request: CompleteUpload) -> UploadRecord:
         upload = self.find(upload_id)
-        async with upload.lock:
+        if self._rules.replays_completion(upload):
+            return upload
+
+        async def check() -> None:
             await self._settle_expiry(upload)
-            if self._rules.replays_completion(upload):
-                return upload
             self._check_completable(upload)
+
+        async def apply() -> UploadRecord:
             pieces = self._listed_parts(upload, request.part_ids)
             self._check_byte_count(upload, pieces)
             pieces = self._rules.byte_order(upload, pieces)
@@ -138,6 +143,8 @@ class UploadService:
             upload.status = "completed"
             self._files.add(upload.file)
             return upload
+
+        return await self._rules.complete_upload(upload, check, apply)
 
     def _check_completable(self, upload: UploadRecord) -> None:
         status = upload.status
@@ -185,8 +192,8 @@ class UploadService:
         if not self._rules.byte_count_matches(upload, pieces):
             total = sum(part.size for part in pieces)
             raise bad_request(
-                f"The listed parts hold {total} bytes; upload {upload.id} declared "
-                f"{upload.bytes}.", param="part_ids", code="bytes_mismatch")
+                f"The listed parts hold {total} bytes ({upload.received} received); upload "
+                f"{upload.id} declared {upload.bytes}.", param="part_ids", code="bytes_mismatch")
 
     async def _check_md5(self, pieces: list[PartRecord], expected: str) -> None:
         actual = await self._storage.md5(part.path for part in pieces)
@@ -211,17 +218,22 @@ class UploadService:
     async def cancel(self, upload_id: str) -> UploadRecord:
         """Cancel a pending upload; returns the upload as the answer shows it."""
         upload = self.find(upload_id)
-        async with upload.lock:
+
+        async def check() -> None:
             await self._settle_expiry(upload)
             status = upload.status
             if not self._rules.cancellable(status):
                 raise bad_request(f"Upload {upload.id} is {status}; it cannot be cancelled.",
                                   code=f"upload_{status}")
+
+        async def apply() -> UploadRecord:
             answer = self._rules.cancel_answer(upload)
             upload.status = "cancelled"
             if upload.file is None:
                 await self._storage.delete(part.path for part in upload.parts.values())
             return answer
+
+        return await self._rules.cancel_upload(upload, check, apply)
 
     # --- expiry -------------------------------------------------------------------------
     def _status(self, upload: UploadRecord) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from conformance.results import Outcome
-from conformance.schema import run_schema_checks
 from conformance.suite._verdict import fail_on_broken_musts
 from conformance.target import Target
 
 
 def test_answers_conform_to_the_openapi_document(uploads_target: Target) -> None:
+    # Imported here: schemathesis takes a quarter of a second to import, which every run
+    # that stops before this test (a mutant's, failing fast) would pay at collection.
+    from conformance.schema import run_schema_checks
+
     since = len(uploads_target.recorder.failures)
     findings = run_schema_checks(
         uploads_target.base_url, uploads_target.api_key, openapi_path=uploads_target.openapi,

@@ -8,6 +8,7 @@ import asyncio
 import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +23,10 @@ from tests.support.emulator_helpers import (
     MULTIPART,
     Api,
     md5_hex,
+    multipart,
     multipart_stream,
     ok,
+    raw_socket,
 )
 
 Detector = Callable[[Api], bool]
@@ -124,19 +127,78 @@ def unknown_part_accepted(api: Api) -> bool:
     return api.complete(upload_id, listed).status_code == 200
 
 
-def parallel_parts_lost(api: Api) -> bool:
-    chunks = [bytes([i]) * 10 for i in range(10)]
-    upload = api.new_upload(100)
-
-    async def add_all() -> list[httpx.Response]:
+def _at_once(api: Api, requests: list[tuple[str, dict[str, Any]]],
+             stagger: float = 0.0) -> list[httpx.Response]:
+    """POSTs (path, httpx keyword arguments) sent together over their own connections, the
+    n-th `n * stagger` seconds after the first."""
+    async def send_all() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=api.base_url, timeout=30,
                                      headers={"Authorization": f"Bearer {API_KEY}"}) as client:
-            return await asyncio.gather(*(
-                client.post(f"/uploads/{upload['id']}/parts", files={"data": ("p", chunk)})
-                for chunk in chunks))
+            async def send(n: int, path: str, kw: dict[str, Any]) -> httpx.Response:
+                await asyncio.sleep(n * stagger)
+                return await client.post(path, **kw)
 
-    part_ids = [ok(answer)["id"] for answer in asyncio.run(add_all())]
+            return await asyncio.gather(*(send(n, path, kw)
+                                          for n, (path, kw) in enumerate(requests)))
+
+    return asyncio.run(send_all())
+
+
+def _parts_at_once(api: Api, upload_id: str, count: int) -> list[str]:
+    parts = [(f"/uploads/{upload_id}/parts", {"files": {"data": ("p", bytes([i]) * 10)}})
+             for i in range(count)]
+    return [ok(answer)["id"] for answer in _at_once(api, parts)]
+
+
+def parallel_parts_lost(api: Api) -> bool:
+    upload = api.new_upload(160)
+    part_ids = _parts_at_once(api, upload["id"], 16)
     return api.complete(upload["id"], part_ids).status_code != 200
+
+
+def parallel_part_ids_repeat(api: Api) -> bool:
+    upload = api.new_upload(160)
+    return len(set(_parts_at_once(api, upload["id"], 16))) < 16
+
+
+# A window of 10 ms: on a loaded machine the next request can take longer, so a few tries.
+def completion_right_after_a_part_refused(api: Api) -> bool:
+    return any(api.complete(*api.uploaded([b"abc"])).status_code != 200 for _ in range(5))
+
+
+def part_right_after_cancel_accepted(api: Api) -> bool:
+    return any(part_after_cancel_accepted(api) for _ in range(5))
+
+
+def part_ending_after_completion_accepted(api: Api) -> bool:
+    upload = api.new_upload(6)
+    body = multipart([("data", b"late!!")])
+    with raw_socket(api.base_url) as sock:
+        sock.sendall(f"POST /v1/uploads/{upload['id']}/parts HTTP/1.1\r\nHost: test\r\n"
+                     f"Authorization: Bearer {API_KEY}\r\nContent-Type: {MULTIPART}\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:-20])
+        first = api.new_part(upload["id"], b"abcdef")  # a round trip: the late part has begun
+        ok(api.complete(upload["id"], [first]))
+        sock.sendall(body[-20:])
+        return sock.recv(64).startswith(b"HTTP/1.1 200")
+
+
+def completions_at_once_all_succeed(api: Api) -> bool:
+    def two_won() -> bool:
+        upload_id, part_ids = api.uploaded([b"abc"])
+        completion = (f"/uploads/{upload_id}/complete", {"json": {"part_ids": part_ids}})
+        return sum(a.status_code == 200 for a in _at_once(api, [completion] * 8)) > 1
+
+    return any(two_won() for _ in range(5))  # a window of half a millisecond: a few tries
+
+
+def cancel_racing_completion_both_succeed(api: Api) -> bool:
+    upload_id, part_ids = api.uploaded([b"abc"])
+    cancel = (f"/uploads/{upload_id}/cancel", {})
+    completion = (f"/uploads/{upload_id}/complete", {"json": {"part_ids": part_ids}})
+    # The completion a few ms after the cancel: while the cancel's store write is under way.
+    answers = _at_once(api, [cancel, completion], stagger=0.005)
+    return all(answer.status_code == 200 for answer in answers)
 
 
 def upload_ids_collide(api: Api) -> bool:
@@ -237,6 +299,14 @@ DETECTORS: dict[str, Detector] = {
     "accepts-negative-bytes": negative_bytes_accepted,
     "upload-without-object": upload_object_field_missing,
     "complete-fields-unchecked": lax_complete_body_accepted,
+    "lost-update-on-a-yield": parallel_parts_lost,
+    "byte-count-race": parallel_parts_lost,
+    "part-id-counter": parallel_part_ids_repeat,
+    "part-recorded-late": completion_right_after_a_part_refused,
+    "part-not-rechecked": part_ending_after_completion_accepted,
+    "completion-race": completions_at_once_all_succeed,
+    "cancel-check-then-act": cancel_racing_completion_both_succeed,
+    "cancel-applied-late": part_right_after_cancel_accepted,
 }
 
 

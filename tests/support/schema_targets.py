@@ -41,7 +41,7 @@ from tests.support.fake_targets import (
 )
 
 API_KEY = "sk-test"
-# Faults are the emulator's mutants (conformance/emulator/mutants.py); this one is here only
+# Faults are the emulator's mutants (conformance/emulator/mutants/); this one is here only
 # because it breaks a SHOULD, and the kill matrix counts MUST failures as kills.
 FAULTS = {
     "text-content-type": "successful answers are labelled text/plain",

@@ -1,35 +1,22 @@
-"""The emulator's mutants: named, realistic faults, one per name, that the suite must catch.
+"""The emulator's single-request faults: limits, completion, the lifecycle, the answers.
 
-Each mutant is a subclass of the clean `Rules` that overrides the one decision it gets
-wrong; its name, its description and its fault are here and nowhere else. `MUTANT_RULES`
-lists them, `MUTANTS` maps each name to its description, and `rules_for` gives the rules an
-emulator runs with (`EmulatorConfig(mutant=NAME)`).
+Each is a subclass of the clean `Rules` that overrides the one decision it gets wrong; a
+request sent on its own is enough to see it (the faults of concurrent requests are in
+`races.py`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any
 
-import anyio
-
-from .errors import ApiError, RawAnswer
-from .ids import UPLOAD_PREFIX
-from .limits import PART_MAX_BYTES, UPLOAD_MAX_BYTES
-from .records import PartRecord, UploadRecord
-from .rules import Rules
-
-# How long `lost-update`'s read-modify-write waits between reading and writing.
-LOST_UPDATE_WINDOW_SECONDS = 0.05
-
-
-class Mutant(Rules):
-    """The rules with one fault: `name` and `description` say which."""
-
-    name: ClassVar[str]
-    description: ClassVar[str]
+from ..errors import ApiError, RawAnswer
+from ..ids import UPLOAD_PREFIX
+from ..limits import PART_MAX_BYTES, UPLOAD_MAX_BYTES
+from ..records import PartRecord, UploadRecord
+from .base import Mutant
 
 
 # --- limits -------------------------------------------------------------------------------
@@ -177,23 +164,6 @@ class StatusNotUpdated(Mutant):
         return dataclasses.replace(upload)  # a copy read before the update
 
 
-class LostUpdate(Mutant):
-    name = "lost-update"
-    description = ("parallel part additions read-modify-write the part list around an await, "
-                   "losing parts")
-
-    async def record_part(self, upload: UploadRecord,
-                          admit: Callable[[], Awaitable[PartRecord]]) -> PartRecord:
-        # Without the upload's lock, the part list is read, then written back after an await
-        # (a slow metadata store): parallel parts overwrite each other's writes.
-        record = await admit()
-        seen_parts, seen_received = dict(upload.parts), upload.received
-        await anyio.sleep(LOST_UPDATE_WINDOW_SECONDS)
-        upload.parts = {**seen_parts, record.id: record}
-        upload.received = seen_received + record.size
-        return record
-
-
 class UploadIdCollision(Mutant):
     name = "upload-id-collision"
     description = ("upload IDs derive from the creation second; a second upload in the same "
@@ -291,28 +261,3 @@ class CompleteFieldsUnchecked(Mutant):
 
     def checks_complete_body(self) -> bool:
         return False
-
-
-MUTANT_RULES: tuple[type[Mutant], ...] = (
-    PartLimitOffByOne, PartLimitMissing, UploadLimitOffByOne, UploadLimitMissing,
-    ByteCountUnchecked, ByteCountSkipsLastPart, OrderIgnored, Md5Unchecked,
-    PartAfterComplete, PartAfterCancel, CompleteTwice, CompleteAfterCancel,
-    CancelAfterComplete, StatusNotUpdated, ForeignPartAccepted, UnknownPartIgnored,
-    LostUpdate, UploadIdCollision, ExpiresAfterADay, ExpiryNotEnforced,
-    FileMissing, FileBytesWrong, ErrorEnvelopeMissing, ServerErrorOnBadJson,
-    AuthNotEnforced, UnknownCreateFieldsIgnored, FilenameTruncated, CompleteFieldsUnchecked,
-    AcceptsNegativeBytes, UploadWithoutObject,
-)
-
-MUTANTS: dict[str, str] = {mutant.name: mutant.description for mutant in MUTANT_RULES}
-"""Each mutant's name and what its fault is, in the kill matrix's order."""
-
-_BY_NAME: dict[str, type[Mutant]] = {mutant.name: mutant for mutant in MUTANT_RULES}
-
-
-def rules_for(mutant: str | None) -> Rules:
-    """The rules an emulator runs with: the clean ones, or the named mutant's."""
-    if mutant is None:
-        return Rules()
-    return _BY_NAME[mutant]()
-

@@ -1,0 +1,49 @@
+"""The documented size limits with real bytes, where affordable: a part of exactly 64 MiB and
+one of 64 MiB + 1 byte (every profile but real-api), an upload of 8 GiB (thorough)."""
+
+from __future__ import annotations
+
+from conformance.api import PART_LIMIT, UPLOAD_LIMIT
+from conformance.exerciser import scenario
+from conformance.suite._verdict import fail_on_broken_musts, stop_early
+from conformance.suite.test_limits import declaration
+from conformance.target import Target
+
+
+def test_part_of_exactly_64_mib_is_accepted_and_one_byte_more_refused(
+        uploads_target: Target) -> None:
+    if not uploads_target.profile.part_limit_bytes:
+        uploads_target.recorder.cannot_test(
+            "PART-SIZE-LIMIT", f"profile {uploads_target.profile.name} sends no 64 MiB parts")
+        return
+    since = len(uploads_target.recorder.failures)
+    # The refusal first: it is one part, where the accepted one is completed and read back.
+    with scenario(uploads_target, "a part of 64 MiB + 1 byte") as run:
+        upload = run.create(declaration(PART_LIMIT + 1))
+        if upload:
+            run.add_part(upload, run.payload(PART_LIMIT + 1))
+    if not stop_early(uploads_target, since):
+        with scenario(uploads_target, "a part of exactly 64 MiB") as run:
+            upload = run.create(declaration(PART_LIMIT))
+            part = upload and run.add_part(upload, run.payload(PART_LIMIT))
+            if upload and part:
+                run.complete(upload, [part], run.model.right_md5(upload, [part]))
+    fail_on_broken_musts(uploads_target, since)
+
+
+def test_an_upload_of_8_gib_completes_with_the_right_bytes(uploads_target: Target) -> None:
+    if not uploads_target.profile.upload_limit_bytes:
+        return  # only the thorough profile sends 8 GiB
+    since = len(uploads_target.recorder.failures)
+    with scenario(uploads_target, "an upload of 8 GiB in 64 MiB parts") as run:
+        upload = run.create(declaration(UPLOAD_LIMIT))
+        part_ids: list[str] = []
+        while upload and len(part_ids) < UPLOAD_LIMIT // PART_LIMIT:
+            part = run.add_part(upload, run.payload(PART_LIMIT))
+            if not part:
+                break
+            part_ids.append(part)
+        else:
+            if upload:  # the file is read back, where the target serves files
+                run.complete(upload, part_ids, run.model.right_md5(upload, part_ids))
+    fail_on_broken_musts(uploads_target, since)
