@@ -214,15 +214,6 @@ class Model:
             return accept("PART-PARALLEL", "every part accepted in parallel must be usable")
         return expectation
 
-    def expect_racing_completion(self, parts_taken: bool) -> Expectation:
-        """A full upload's completion while more parts were sent at the same time."""
-        if parts_taken:
-            # A part got in (before the completion, or wrongly after it): either verdict
-            # on the completion is possible.
-            return either("OPEN-SUBSET-COMPLETION", "a completion after a part it does not list")
-        return accept("RACE-LINEARIZABLE", "no racing part was taken, so in any order the "
-                      "completion saw exactly the parts it lists")
-
     def _expect_complete(self, upload_id: str, part_ids: Sequence[str], md5: str | None,
                          now: float, right_md5: str | None) -> Expectation:
         upload = self._pending_or_refusal(upload_id, now, "COMPLETE-STATE", "COMPLETE-STATE",

@@ -1,27 +1,30 @@
 """Races: operations on one upload sent at the same moment, and the judgement of their answers.
 
 The state machine and the race scenarios (`suite/test_races.py`) both run their races from
-here. Each race sends its operations through `Exerciser.race` and is judged by one small
-function (`_judge_*`): which outcomes some order of the operations allows. Those functions
-are the one place a linearizability checker will take over.
+here. Each race is a `concurrency.Race`: its operations are sent through `Exerciser.race`
+(released at a barrier), recorded with their times, and judged together by the
+linearizability check (RACE-LINEARIZABLE: some order consistent with real time must explain
+every answer). What is left here is each race's shape, and moving the model along when its
+outcome is one the model can follow.
 """
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from conformance.checks import Answer
+from conformance.concurrency import Race
 from conformance.exerciser import HELD_PART_BYTES, Exerciser
-from conformance.model import Expectation
 
 
 def _took(answer: Answer) -> bool:
     return answer.status is not None and 200 <= answer.status < 300
 
 
-def _completion(part_ids: list[str], md5: str | None) -> dict[str, Any]:
-    return {"part_ids": part_ids} if md5 is None else {"part_ids": part_ids, "md5": md5}
+def _sent(run: Exerciser, what: str, race: Race) -> list[Answer]:
+    """Sends the race's operations at once, then lets the linearizability check judge every
+    answer together (RACE-LINEARIZABLE); the answers, in the order they were added."""
+    answers = run.race(what, race.sends)
+    race.judge(run.check)
+    return answers
 
 
 # --- a completion and a cancel ---------------------------------------------------------------
@@ -29,29 +32,15 @@ def _completion(part_ids: list[str], md5: str | None) -> dict[str, Any]:
 
 def complete_against_cancel(run: Exerciser, upload: str) -> str | None:
     """A full upload's completion and its cancel, sent at once. Returns which one won
-    ("completed" or "cancelled") when the answers allow one order, else None."""
+    ("completed" or "cancelled") when the model can follow the upload, else None."""
     part_ids = list(run.model.uploads[upload].parts)
     expectation = run.model.expect_complete(upload, part_ids, None, run.target.now())
-    adapter = run.target.adapter
-    completed, cancelled = run.race(
-        f"complete and cancel {run.name(upload)} at once",
-        [lambda: adapter.complete(upload, {"part_ids": part_ids}),
-         lambda: adapter.cancel(upload)])
-    return _judge_complete_against_cancel(run, upload, part_ids, expectation, completed,
-                                          cancelled)
-
-
-def _judge_complete_against_cancel(run: Exerciser, upload: str, part_ids: list[str],
-                                   expectation: Expectation, completed: Answer,
-                                   cancelled: Answer) -> str | None:
-    # Whichever goes first succeeds (the upload is pending and full), and the other then
-    # finds it completed or cancelled: exactly one succeeds, in any order.
+    race = Race.on(run, upload)
+    race.complete(part_ids)
+    race.cancel()
+    completed, cancelled = _sent(run, f"complete and cancel {run.name(upload)} at once", race)
     winners = [a for a in (completed, cancelled) if _took(a)]
-    run.check.expect(len(winners) == 1, "RACE-LINEARIZABLE",
-                     f"{len(winners)} of a racing completion and cancel succeeded (completion "
-                     f"{completed.status}, cancel {cancelled.status}); in any order exactly "
-                     "one must")
-    if len(winners) != 1:
+    if len(winners) != 1:  # an order explains it, but not one the model can follow
         run.model.lose_track(upload)
         return None
     if winners[0] is completed:
@@ -70,22 +59,12 @@ def completions_at_once(run: Exerciser, upload: str, width: int) -> bool:
     ended completed, as the answers allow."""
     part_ids = list(run.model.uploads[upload].parts)
     md5 = run.model.right_md5(upload, part_ids)
-    body = _completion(part_ids, md5)
     expectation = run.model.expect_complete(upload, part_ids, md5, run.target.now())
-    adapter = run.target.adapter
-    answers = run.race(f"complete {run.name(upload)} {width} times at once",
-                       [lambda: adapter.complete(upload, body)] * width)
-    return _judge_completions(run, upload, part_ids, expectation, answers)
-
-
-def _judge_completions(run: Exerciser, upload: str, part_ids: list[str],
-                       expectation: Expectation, answers: list[Answer]) -> bool:
-    # The first to be applied completes the upload; every later one finds it completed.
+    race = Race.on(run, upload)
+    for _ in range(width):
+        race.complete(part_ids, md5)
+    answers = _sent(run, f"complete {run.name(upload)} {width} times at once", race)
     winners = [a for a in answers if _took(a)]
-    run.check.expect(len(winners) == 1, "RACE-LINEARIZABLE",
-                     f"{len(winners)} of {len(answers)} identical completions sent at once "
-                     f"succeeded ({sorted(a.status or 0 for a in answers)}); in any order "
-                     "exactly one must")
     if len(winners) != 1:
         run.model.lose_track(upload)
         return False
@@ -102,30 +81,23 @@ def parts_against_completion(run: Exerciser, upload: str, extra: int) -> bool:
     """A full upload's completion while `extra` parts of 1 byte are sent with it; True when
     the upload ended completed and the model still knows what it holds."""
     part_ids = list(run.model.uploads[upload].parts)
-    body = _completion(part_ids, run.model.right_md5(upload, part_ids))
-    extras = [run.payload(1) for _ in range(extra)]
-    adapter = run.target.adapter
-    completed, *added = run.race(
-        f"complete {run.name(upload)} while {extra} more part(s) of 1 byte are sent",
-        [lambda: adapter.complete(upload, body),
-         *[functools.partial(adapter.add_part, upload, p) for p in extras]])
-    return _judge_parts_against_completion(run, upload, part_ids, completed, added)
-
-
-def _judge_parts_against_completion(run: Exerciser, upload: str, part_ids: list[str],
-                                    completed: Answer, added: list[Answer]) -> bool:
-    # A part may get in before the completion (which then lists a subset, or overflows:
-    # both left open) or be refused; but when none got in, the completion saw exactly the
-    # parts it lists, in any order, and must have succeeded.
-    for answer in added:
+    md5 = run.model.right_md5(upload, part_ids)
+    expectation = run.model.expect_complete(upload, part_ids, md5, run.target.now())
+    race = Race.on(run, upload)
+    race.complete(part_ids, md5)
+    for _ in range(extra):
+        race.add_part(run.payload(1))
+    completed, *added = _sent(run, f"complete {run.name(upload)} while {extra} more part(s) "
+                                   "of 1 byte are sent", race)
+    for answer in added:  # each answer sane (the race as a whole is judged already)
         run.check.answer(run.model.expect_racing_part(), answer, "a racing part")
-    taken = any(_took(a) for a in added)
-    expectation = run.model.expect_racing_completion(parts_taken=taken)
-    accepted = run.check.answer(expectation, completed, "the racing completion")
-    if taken:
+    if any(_took(a) for a in added):
         run.model.lose_track(upload)  # its state is no longer ours to model
         return False
-    return accepted and run.completed(upload, part_ids, expectation, completed)
+    if not _took(completed):
+        run.check.refusal(completed, "the racing completion")
+        return False
+    return run.completed(upload, part_ids, expectation, completed)
 
 
 # --- a part still arriving when the upload ends ----------------------------------------------

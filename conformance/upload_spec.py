@@ -8,7 +8,7 @@ strict, what the documentation leaves open allows both outcomes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
@@ -172,23 +172,26 @@ class UploadSpecification:
         return (state, *possible.accepted)
 
 
-def describe(op: Operation[Any, Any]) -> str:
-    """One operation and its answer in a few words, for `timeline`."""
-    action = _describe_input(op.input)
+def describe(op: Operation[Any, Any], name: Callable[[str], str] = str) -> str:
+    """One operation and its answer in a few words, for `timeline`; `name` shortens IDs
+    (the steps' p1, p2)."""
+    action = _describe_input(op.input, name)
     if op.output is None:
         return f"{action} -> no answer"
     answer: Answer = op.output
     status = "no status" if answer.status is None else str(answer.status)
-    part = f" {answer.part_id}" if answer.part_id is not None else ""
+    part = f" {name(answer.part_id)}" if answer.part_id is not None else ""
     return f"{action} -> {status}{part}"
 
 
-def _describe_input(input: Any) -> str:
+def _describe_input(input: Any, name: Callable[[str], str]) -> str:
     if isinstance(input, AddPart):
         return f"add a part of {input.size} B"
     if isinstance(input, Complete):
-        md5 = f", md5 {input.md5}" if input.md5 is not None else ""
-        return f"complete [{', '.join(input.part_ids)}]{md5}"
+        md5 = ""
+        if input.md5 is not None:
+            md5 = ", the right md5" if input.md5 == input.right_md5 else f", md5 {input.md5}"
+        return f"complete [{', '.join(name(p) for p in input.part_ids)}]{md5}"
     if isinstance(input, Cancel):
         return "cancel"
     return repr(input)

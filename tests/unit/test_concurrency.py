@@ -4,13 +4,16 @@ explains fail RACE-LINEARIZABLE with a timeline; answers some order explains pas
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from conformance.adapters.http import HttpAdapter
+from conformance.checks import Answer
 from conformance.client import TargetClient
 from conformance.concurrency import REQUIREMENT, Race
 from conformance.linearizability import Outcome
@@ -41,6 +44,12 @@ def _by_operation(**answers: Handler) -> Handler:
     return handle
 
 
+def _send(race: Race) -> list[Answer]:
+    """The race's operations at once, as `Exerciser.race` sends them (without its barrier)."""
+    with ThreadPoolExecutor(max_workers=len(race.sends)) as pool:
+        return list(pool.map(lambda send: send(), race.sends))
+
+
 @contextmanager
 def _race(handler: Handler, parts: list[tuple[str, int]]) -> Iterator[tuple[Race, Target]]:
     with TargetClient(BASE, KEY, transport=httpx.MockTransport(handler)) as client:
@@ -54,7 +63,7 @@ def test_a_completion_and_a_cancel_that_both_succeed_fail_with_a_timeline() -> N
     with _race(_ok, [("part_1", 10)]) as (race, target):
         race.complete(["part_1"])
         race.cancel()
-        answers = race.send()
+        answers = _send(race)
         assert [a.status for a in answers] == [200, 200]
         with pytest.raises(ConformanceFailure) as failed:
             race.judge(target.checker)
@@ -66,11 +75,17 @@ def test_a_completion_and_a_cancel_that_both_succeed_fail_with_a_timeline() -> N
 
 
 def test_exactly_one_winner_passes() -> None:
-    handler = _by_operation(complete=_refused, cancel=_ok)
+    # Both requests are in before either is answered, so either order is possible.
+    both_in = threading.Barrier(2, timeout=10)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        both_in.wait()
+        return _by_operation(complete=_refused, cancel=_ok)(request)
+
     with _race(handler, [("part_1", 10)]) as (race, target):
         race.complete(["part_1"])
         race.cancel()
-        race.send()
+        _send(race)
         assert race.judge(target.checker).outcome is Outcome.LINEARIZABLE
         assert target.recorder.passes[REQUIREMENT] == 1
 
@@ -80,7 +95,7 @@ def test_a_completion_refused_though_no_racing_part_got_in_fails() -> None:
     with _race(handler, [("part_1", 10)]) as (race, target):
         race.complete(["part_1"])
         race.add_part(Payload(1, 1))
-        race.send()
+        _send(race)
         with pytest.raises(ConformanceFailure, match="nothing explains complete"):
             race.judge(target.checker)
 
@@ -94,7 +109,7 @@ def test_a_cancel_without_an_answer_may_not_have_happened() -> None:
     with _race(handler, [("part_1", 10)]) as (race, target):
         race.complete(["part_1"])
         race.cancel()
-        race.send()
+        _send(race)
         ops = race.operations()
         assert [op.output is None for op in ops].count(True) == 1
         assert race.judge(target.checker).outcome is Outcome.LINEARIZABLE
@@ -103,7 +118,7 @@ def test_a_cancel_without_an_answer_may_not_have_happened() -> None:
 def test_the_history_reads_an_accepted_parts_id() -> None:
     with _race(_by_operation(complete=_refused, parts=_ok), [("part_1", 10)]) as (race, _):
         race.add_part(Payload(1, 1))
-        race.send()
+        _send(race)
         (op,) = race.operations()
         assert op.output is not None and op.output.part_id == "part_2"
         assert json.dumps(op.output.status) == "200"

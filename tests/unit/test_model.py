@@ -158,6 +158,3 @@ def test_requests_refused_whatever_the_state() -> None:
     assert model.expect_malformed("CREATE-INVALID").verdict is Verdict.REFUSE
     assert model.expect_lenient("bytes as 4.0").open
     assert model.expect_racing_part().open
-    assert model.expect_racing_completion(parts_taken=True).open
-    assert model.expect_racing_completion(parts_taken=False).requirement == \
-        "RACE-LINEARIZABLE"
