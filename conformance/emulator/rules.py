@@ -104,9 +104,7 @@ class Rules:
     async def complete_upload(self, upload: UploadRecord, check: Check,
                               apply: Apply) -> UploadRecord:
         """A completion: its checks and its change in one hold of the upload's lock."""
-        async with upload.lock:
-            await check()
-            return await apply()
+        return await _checked_then_applied(upload, check, apply)
 
     def replays_completion(self, upload: UploadRecord) -> bool:
         """Whether a completion is answered with the upload as it is, nothing checked."""
@@ -144,9 +142,7 @@ class Rules:
     async def cancel_upload(self, upload: UploadRecord, check: Check,
                             apply: Apply) -> UploadRecord:
         """A cancel: its check and its change in one hold of the upload's lock."""
-        async with upload.lock:
-            await check()
-            return await apply()
+        return await _checked_then_applied(upload, check, apply)
 
     def cancellable(self, status: str) -> bool:
         return status == "pending"
@@ -159,3 +155,10 @@ class Rules:
     def upload_answer(self, view: dict[str, Any]) -> dict[str, Any]:
         """The Upload object as answered, given its clean JSON view."""
         return view
+
+
+async def _checked_then_applied(upload: UploadRecord, check: Check, apply: Apply) -> UploadRecord:
+    # One hold of the lock for both: nothing can change the upload between them.
+    async with upload.lock:
+        await check()
+        return await apply()
