@@ -17,7 +17,7 @@ from types import FrameType
 
 from conformance.report.console import render_summary
 from conformance.reporting import EXIT_RUN_FAILED, failed_ids
-from conformance.run import OPTIONS, run, settings_from_options
+from conformance.run import INTERRUPT_RECEIVED, OPTIONS, run, settings_from_options
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,15 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # What CI runners send on a timeout: stopped like Ctrl-C, so the run still writes its
-    # reports, marked interrupted (exit 2), instead of dying without a word.
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # Ctrl-C, or what CI runners send on a timeout: the run still writes its reports, marked
+    # interrupted (exit 2), instead of dying without a word. The flag says so even if a
+    # library catches the KeyboardInterrupt and ends its part quietly.
+    INTERRUPT_RECEIVED.set()
     raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

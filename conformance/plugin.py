@@ -21,7 +21,7 @@ import os
 import secrets
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ class Collector:
         self.errors: list[str] = []
         self.adapter_versions: dict[str, str] = {}
         self.ran_suite = False
+        self.interrupted = False  # Ctrl-C or SIGTERM reached the session
+        self.config: pytest.Config | None = None
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -77,6 +79,26 @@ class Collector:
                 self.errors.append(value)
             elif key == ADAPTER_KEY:
                 self.adapter_versions.update(value)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]
+                                  ) -> Generator[None, None, None]:
+        self.interrupted = True
+        try:
+            return (yield)
+        except Exception:  # pytest could not draw the interrupt's traceback
+            # (a frame without a line number, when the signal lands mid-instruction): the
+            # run still ends as interrupted, with its reports, not as an internal error.
+            # The terminal reporter reports the interrupt later and needs a drawing of it:
+            # give it Python's own, which copes with such frames.
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter") \
+                if self.config is not None else None
+            if reporter is not None and hasattr(reporter, "_keyboardinterrupt_memo"):
+                reporter._keyboardinterrupt_memo = excinfo.getrepr(style="native")
+            return None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.config = config
 
     def build_report(self, facts: RunFacts) -> RunReport | None:
         """The report of what the suite found; None if none of its tests ran."""

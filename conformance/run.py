@@ -16,6 +16,7 @@ import dataclasses
 import errno
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -47,6 +48,9 @@ __all__ = ["OPTIONS", "Option", "RunSettings", "SettingsError", "publish", "run"
 SUITE_INI = Path(__file__).parent / "suite" / "pytest.ini"
 # pytest's exit code when a session was interrupted (Ctrl-C, or `-x` before any test ran).
 _PYTEST_INTERRUPTED = 2
+# Set by the command line's signal handlers (Ctrl-C, SIGTERM): a library the suite calls may
+# catch the KeyboardInterrupt and end quietly (schemathesis does), but the run was stopped.
+INTERRUPT_RECEIVED = threading.Event()
 
 
 class SettingsError(ValueError):
@@ -229,11 +233,13 @@ def run(settings: RunSettings) -> RunReport:
         code = int(pytest.main(_pytest_args(settings), plugins=[collector]))
     facts = settings.facts(started_at, round(time.monotonic() - started, 2))
     report = collector.build_report(facts)
+    interrupted = code == _PYTEST_INTERRUPTED or collector.interrupted or \
+        INTERRUPT_RECEIVED.is_set()
     if report is None:
-        why = ("interrupted" if code == _PYTEST_INTERRUPTED
+        why = ("interrupted" if interrupted
                else f"the suite did not finish (pytest exit {code})")
         return publish(run_failed_report(facts, why), settings)
-    if code == _PYTEST_INTERRUPTED:
+    if interrupted:
         # What ran is reported, but an interrupted run is never a verdict on the target.
         report.errors.append("the run was interrupted before it finished; what did not run "
                              "is not tested")
