@@ -1,20 +1,20 @@
 """A history of concurrent operations drawn for a person: one line per operation.
 
-`timeline` gives plain text for a Markdown code block, `timeline_html` the same as a small
-HTML table (no scripts, no external assets). Times are milliseconds after the first call;
-each operation's interval is a bar over a fixed width, so overlaps can be seen.
+`rows` draws each operation (a finding carries them); `render_text` aligns them for a
+Markdown code block, and report.html's template lays the same rows out as a table. Times
+are milliseconds after the first call; each operation's interval is a bar over a fixed
+width, so overlaps can be seen.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from conformance.linearizability import Operation
 
-__all__ = ["Row", "render_text", "rows", "timeline", "timeline_html"]
+__all__ = ["Row", "render_text", "rows", "timeline"]
 
 BAR_WIDTH = 40
 NO_ANSWER = "no answer"
@@ -101,21 +101,3 @@ def render_text(drawn: Sequence[Row]) -> str:
         lines.append(f"{flag} {r.index:>{index_w}}  {r.called_ms:>{called_w}}  "
                      f"{r.returned_ms:>{returned_w}}  |{r.bar}|  {r.text}")
     return "\n".join(lines)
-
-
-def timeline_html(operations: Sequence[Operation[Any, Any]], describe: Describe, *,
-                  marked: Collection[int] = (), width: int = BAR_WIDTH) -> str:
-    """The same rows as `timeline`, as an HTML table; every text is escaped."""
-    drawn = rows(operations, describe, marked=marked, width=width)
-    head = ("<tr><th>#</th><th>call ms</th><th>return ms</th><th>interval</th>"
-            "<th>operation</th></tr>")
-    body = [_html_row(r) for r in drawn]
-    return '<table class="timeline">\n' + "\n".join([head, *body]) + "\n</table>"
-
-
-def _html_row(row: Row) -> str:
-    opening = '<tr class="marked">' if row.marked else "<tr>"
-    cells = (str(row.index), row.called_ms, row.returned_ms)
-    return (opening + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-            + f'<td><code style="white-space:pre">|{html.escape(row.bar)}|</code></td>'
-            + f"<td>{html.escape(row.text)}</td></tr>")
