@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from conformance.processes import stop
+
 API_KEY = "sk-emulator"
 MIB = 1024 * 1024
 BOUNDARY = "emulator-bench-boundary"
@@ -51,12 +53,7 @@ def emulator_process(*extra_args: str) -> Iterator[Served]:
         threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
         yield Served(process, match.group(1))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, grace_s=30)
 
 
 class Client:

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from conformance.emulator import MUTANTS  # noqa: E402
+from conformance.processes import stop  # noqa: E402
 from conformance.results import Outcome  # noqa: E402
 from conformance.schema import default_openapi_path, run_schema_checks  # noqa: E402
 
@@ -99,12 +100,7 @@ def emulator(mutant: str | None, log: Path) -> Iterator[str]:
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace_s=10)
 
 
 def run_cli(base_url: str, args: argparse.Namespace, out_dir: Path, name: str

@@ -8,6 +8,7 @@ report writers (which render a `RunReport`). They convert to and from JSON-able 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,29 +62,16 @@ class Finding:
     timeline: list[Row] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
-            "requirement": self.requirement,
-            "outcome": self.outcome.value,
-            "message": self.message,
-            "steps": list(self.steps),
-            "exchanges": [e.to_dict() for e in self.exchanges],
-            "source": self.source,
-        }
-        if self.timeline:
-            data["timeline"] = [row.to_dict() for row in self.timeline]
+        data = dataclasses.asdict(self)
+        if not self.timeline:  # schema 1.2: only a race's failure carries one
+            del data["timeline"]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
-        return cls(
-            requirement=data["requirement"],
-            outcome=Outcome(data["outcome"]),
-            message=data["message"],
-            steps=list(data.get("steps", [])),
-            exchanges=[Exchange.from_dict(e) for e in data.get("exchanges", [])],
-            source=data.get("source", ""),
-            timeline=[Row.from_dict(row) for row in data.get("timeline", [])],
-        )
+        return _restore(cls, data, outcome=Outcome,
+                        exchanges=lambda items: [Exchange.from_dict(e) for e in items],
+                        timeline=lambda items: [Row.from_dict(row) for row in items])
 
 
 class Untested(StrEnum):
@@ -112,37 +100,12 @@ class RequirementResult:
     untested_cause: str = ""  # an Untested value when status is NOT_TESTABLE
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "level": self.level,
-            "title": self.title,
-            "source": self.source,
-            "status": self.status.value,
-            "checks": self.checks,
-            "passed": self.passed,
-            "failures": [f.to_dict() for f in self.failures],
-            "observations": list(self.observations),
-            "not_testable_reason": self.not_testable_reason,
-            "baseline": self.baseline,
-            "untested_cause": self.untested_cause,
-        }
+        return {**dataclasses.asdict(self), "failures": [f.to_dict() for f in self.failures]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RequirementResult:
-        return cls(
-            id=data["id"],
-            level=data["level"],
-            title=data["title"],
-            source=data["source"],
-            status=Outcome(data["status"]),
-            checks=data.get("checks", 0),
-            passed=data.get("passed", 0),
-            failures=[Finding.from_dict(f) for f in data.get("failures", [])],
-            observations=list(data.get("observations", [])),
-            not_testable_reason=data.get("not_testable_reason", ""),
-            baseline=data.get("baseline", False),
-            untested_cause=data.get("untested_cause", ""),
-        )
+        return _restore(cls, data, status=Outcome,
+                        failures=lambda items: [Finding.from_dict(f) for f in items])
 
 
 @dataclass(slots=True)
@@ -165,42 +128,15 @@ class RunReport:
     schema_version: str = REPORT_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": self.schema_version,
-            "target": self.target,
-            "target_kind": self.target_kind,
-            "adapter": self.adapter,
-            "profile": self.profile,
-            "seed": self.seed,
-            "started_at": self.started_at,
-            "duration_s": self.duration_s,
-            "versions": dict(self.versions),
-            "exit_status": self.exit_status,
-            "verdict": self.verdict,
-            "errors": list(self.errors),
-            "baseline_file": self.baseline_file,
-            "summary": self.summary(),
-            "requirements": [r.to_dict() for r in self.requirements],
-        }
+        data = {"schema_version": self.schema_version, **dataclasses.asdict(self)}
+        del data["requirements"]  # last, after the summary: the long list reads at the end
+        return {**data, "summary": self.summary(),
+                "requirements": [r.to_dict() for r in self.requirements]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunReport:
-        return cls(
-            schema_version=data["schema_version"],
-            target=data["target"],
-            target_kind=data["target_kind"],
-            adapter=data.get("adapter", "http"),
-            profile=data["profile"],
-            seed=data["seed"],
-            started_at=data["started_at"],
-            duration_s=data["duration_s"],
-            versions=dict(data.get("versions", {})),
-            exit_status=data["exit_status"],
-            verdict=data["verdict"],
-            errors=list(data.get("errors", [])),
-            baseline_file=data.get("baseline_file"),
-            requirements=[RequirementResult.from_dict(r) for r in data["requirements"]],
-        )
+        return _restore(cls, data, requirements=lambda items: [
+            RequirementResult.from_dict(r) for r in items])
 
     def incomplete_musts(self) -> list[str]:
         """MUST requirements nothing ran for a reason of the suite's own (not the target's
@@ -225,3 +161,13 @@ class RunReport:
         counts.update(must_failed=must_failed, should_failed=should_failed,
                       baseline_accepted=accepted)
         return counts
+
+
+def _restore(cls: Any, data: dict[str, Any], **convert: Callable[[Any], Any]) -> Any:
+    """A dataclass from its dict: the fields it names (a missing one takes its default,
+    a derived key such as `summary` is ignored), nested values rebuilt by `convert`."""
+    values = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+    for name, rebuild in convert.items():
+        if name in values:
+            values[name] = rebuild(values[name])
+    return cls(**values)

@@ -8,6 +8,7 @@ width, so overlaps can be seen.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,14 +35,11 @@ class Row:
     marked: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "called_ms": self.called_ms,
-                "returned_ms": self.returned_ms, "bar": self.bar, "text": self.text,
-                "marked": self.marked}
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Row:
-        return cls(int(data["index"]), str(data["called_ms"]), str(data["returned_ms"]),
-                   str(data["bar"]), str(data["text"]), bool(data["marked"]))
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
 
 
 def _bar(start: int, end: int | None, width: int) -> str:

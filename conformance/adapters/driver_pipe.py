@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, Final
 
 from conformance.evidence import Redactor
+from conformance.processes import stop
 
 __all__ = ["Connection", "DriverError", "temporary_file"]
 
@@ -159,12 +160,7 @@ class Connection:
                 process.stdin.close()
                 process.wait(timeout=3)
             except (DriverError, OSError, subprocess.TimeoutExpired):
-                process.terminate()
-                try:
-                    process.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop(process, grace_s=2)
         self._break(_CLOSED)
         for stream in (process.stdout, process.stderr):
             if stream is not None:

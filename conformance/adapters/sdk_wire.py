@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import ModuleType
 from typing import Any
 
@@ -207,8 +208,9 @@ class Wire:
         return self.redactor.text(f"{type(error).__name__}: {error}")
 
 
-class RecordingTransport:
-    """Sends through the HTTP library's own transport, recording each exchange."""
+class RecordingTransport(AbstractContextManager["RecordingTransport"]):
+    """Sends through the HTTP library's own transport, recording each exchange (duck-typed:
+    the SDK's library may be httpx or httpx2)."""
 
     def __init__(self, inner: Any, wire: Wire) -> None:
         self._inner, self._wire = inner, wire
@@ -233,14 +235,11 @@ class RecordingTransport:
     def close(self) -> None:
         self._inner.close()
 
-    def __enter__(self) -> RecordingTransport:
-        return self
-
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
-class AsyncRecordingTransport:
+class AsyncRecordingTransport(AbstractAsyncContextManager["AsyncRecordingTransport"]):
     def __init__(self, inner: Any, wire: Wire) -> None:
         self._inner, self._wire = inner, wire
 
@@ -263,9 +262,6 @@ class AsyncRecordingTransport:
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-    async def __aenter__(self) -> AsyncRecordingTransport:
-        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -11,7 +11,7 @@ import json as jsonlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -45,7 +45,7 @@ class TargetUnreachable(Exception):
     """The target does not answer at all (refused, unknown host, timeout)."""
 
 
-class TargetClient:
+class TargetClient(AbstractContextManager["TargetClient"]):
     """Sends requests to one target and records every exchange, the key redacted."""
 
     def __init__(
@@ -91,9 +91,6 @@ class TargetClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> TargetClient:
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
