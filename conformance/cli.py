@@ -15,9 +15,10 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
+from conformance import halt
 from conformance.report.console import render_summary
 from conformance.reporting import EXIT_RUN_FAILED, failed_ids
-from conformance.run import INTERRUPT_RECEIVED, OPTIONS, run, settings_from_options
+from conformance.run import OPTIONS, run, settings_from_options
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,9 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     # Ctrl-C, or what CI runners send on a timeout: the run still writes its reports, marked
-    # interrupted (exit 2), instead of dying without a word. The flag says so even if a
-    # library catches the KeyboardInterrupt and ends its part quietly.
-    INTERRUPT_RECEIVED.set()
+    # interrupted (exit 2), instead of dying without a word. The halt says so even if a
+    # library catches the KeyboardInterrupt and ends its part quietly, and stops the
+    # requests of the suite's other threads.
+    halt.halt("interrupted by " + signal.Signals(signum).name)
     raise KeyboardInterrupt
 
 

@@ -53,6 +53,12 @@ class Redactor:
         self._texts = tuple(sorted(texts, key=len, reverse=True))
         self._bytes = tuple(t.encode() for t in self._texts)
 
+    @property
+    def longest(self) -> int:
+        """Bytes in the longest form of a secret (0 without secrets): what a stream cut
+        must hold back so that no secret is split across two pieces."""
+        return max(map(len, self._bytes), default=0)
+
     def text(self, value: str) -> str:
         for secret in self._texts:
             if secret in value:

@@ -12,6 +12,11 @@ test the findings travel in the test report's user_properties to the collector. 
 get the settings, the API key among them, in xdist's `workerinput`: it travels on the
 channel xdist opened to each worker it started, so the key is never put on a command
 line, in an environment variable or in a file, where other processes could read it.
+
+A run stopped early (`conformance.halt`: Ctrl-C, `--max-time`, a target wasting the run's
+time) ends the session after the test in progress; each process keeps its own timer for
+`--max-time`, and a worker's reason for stopping travels to the controller with its test
+reports.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import threading
 import time
 import traceback
 from collections.abc import Generator, Iterator
@@ -29,8 +35,10 @@ from typing import Any
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
+from conformance import halt
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
+from conformance.client.health import health
 from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
@@ -42,9 +50,11 @@ from conformance.target import Target
 FINDINGS_KEY = "uploads_conformance_findings"
 ERROR_KEY = "uploads_conformance_internal_error"
 ADAPTER_KEY = "uploads_conformance_adapter"
+HALT_KEY = "uploads_conformance_halted"
 SETTINGS_KEY = "uploads_conformance_settings"  # in xdist's workerinput
 
 _SETTINGS = pytest.StashKey[RunSettings]()
+_MAX_TIME = pytest.StashKey[threading.Timer]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,6 +89,8 @@ class Collector:
                 self.errors.append(value)
             elif key == ADAPTER_KEY:
                 self.adapter_versions.update(value)
+            elif key == HALT_KEY:
+                halt.halt(value)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -137,13 +149,34 @@ def pytest_configure(config: pytest.Config) -> None:
         wire = worker_input.get(SETTINGS_KEY)
         config.stash[_SETTINGS] = (RunSettings.from_wire(wire) if wire is not None
                                    else settings_from_config(config))
-        return
-    collector = next((p for p in config.pluginmanager.get_plugins()
-                      if isinstance(p, Collector)), None)
-    if collector is None:
-        collector = _SessionCollector(settings_from_config(config))
-        config.pluginmanager.register(collector, "uploads-conformance-collector")
-    config.stash[_SETTINGS] = collector.settings
+    else:
+        collector = next((p for p in config.pluginmanager.get_plugins()
+                          if isinstance(p, Collector)), None)
+        if collector is None:
+            collector = _SessionCollector(settings_from_config(config))
+            config.pluginmanager.register(collector, "uploads-conformance-collector")
+        config.stash[_SETTINGS] = collector.settings
+    settings = config.stash[_SETTINGS]
+    if worker_input is not None:  # the controller's run() did this for its own process
+        halt.reset()
+        health.reset(settings.give_up_after)
+    config.stash[_MAX_TIME] = _max_time_timer(settings)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    timer = config.stash.get(_MAX_TIME, None)
+    if timer is not None:
+        timer.cancel()
+
+
+def _max_time_timer(settings: RunSettings) -> threading.Timer:
+    limit = settings.run_time_limit()
+    stop_at = settings.stop_at if settings.stop_at is not None else time.time() + limit
+    timer = threading.Timer(max(0.0, stop_at - time.time()), halt.halt,
+                            args=(f"it reached its time limit of {limit:g} s (--max-time)",))
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def settings_from_config(config: pytest.Config) -> RunSettings:
@@ -151,6 +184,7 @@ def settings_from_config(config: pytest.Config) -> RunSettings:
     variables) give, with the seed its workers will share."""
     values = {o.name: config.getoption(o.plugin_dest) for o in OPTIONS if o.in_plugin}
     settings = settings_from_options(values, os.environ).with_seed()
+    settings = dataclasses.replace(settings, stop_at=time.time() + settings.run_time_limit())
     if values["report_dir"] is None:  # under pytest, report files only when asked for
         settings = dataclasses.replace(settings, report_dir=None)
     return settings
@@ -189,7 +223,9 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             # Parallel workers share an external target's clock: advancing it would
             # expire the other workers' uploads.
             clock_is_ours = not hasattr(config, "workerinput")
-        client = stack.enter_context(TargetClient(base_url, api_key))
+        client = stack.enter_context(TargetClient(
+            base_url, api_key, timeout=settings.request_timeout,
+            rate_limit=settings.requests_per_second()))
         recorder = Recorder()
         adapter = make_adapter(settings.sdk, settings.sdk_driver, base_url=base_url,
                                api_key=api_key, client=client, recorder=recorder)
@@ -246,9 +282,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if target is None:
         return
     if call.when == "call" and call.excinfo is not None and not call.excinfo.errisinstance(
-            (pytest.fail.Exception, pytest.skip.Exception)):
+            (pytest.fail.Exception, pytest.skip.Exception, halt.RunHalted)):
         error = "".join(traceback.format_exception_only(call.excinfo.value)).strip()
         report.user_properties.append((ERROR_KEY, f"{item.nodeid}: {error}"))
+    stopped = halt.reason()
+    if stopped is not None:  # the rest of the session would only wait to be stopped too
+        item.session.shouldstop = stopped
+        report.user_properties.append((HALT_KEY, stopped))
     if call.when == "teardown":
         report.user_properties.append((ADAPTER_KEY, adapter_versions(target.adapter)))
         report.user_properties.append((FINDINGS_KEY, target.recorder.to_dict()))

@@ -16,7 +16,6 @@ import dataclasses
 import errno
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance import halt
+from conformance.client.health import LOST_BUDGET_S, health
 from conformance.evidence import redact_url
 from conformance.profiles import PROFILES
 from conformance.reporting import (
@@ -48,9 +49,6 @@ __all__ = ["OPTIONS", "Option", "RunSettings", "SettingsError", "publish", "run"
 SUITE_INI = Path(__file__).parent / "suite" / "pytest.ini"
 # pytest's exit code when a session was interrupted (Ctrl-C, or `-x` before any test ran).
 _PYTEST_INTERRUPTED = 2
-# Set by the command line's signal handlers (Ctrl-C, SIGTERM): a library the suite calls may
-# catch the KeyboardInterrupt and end quietly (schemathesis does), but the run was stopped.
-INTERRUPT_RECEIVED = threading.Event()
 
 
 class SettingsError(ValueError):
@@ -75,7 +73,20 @@ class RunSettings:
     sdk: str | None = None
     sdk_driver: str | None = None
     mutant: str | None = None  # a mutant of the embedded emulator
+    request_timeout: float = 30.0  # one exchange's deadline, however slowly it answers
+    give_up_after: float = LOST_BUDGET_S  # seconds a misbehaving target may waste
+    max_time: float | None = None  # seconds for the whole run; None: the profile's
+    rate_limit: float | None = None  # requests a second; None: the profile's; 0: no limit
     hypothesis_home: Path | None = None  # Hypothesis's caches; run(): a private temp dir
+    stop_at: float | None = None  # run(): when --max-time passes (unix time), for workers
+
+    def run_time_limit(self) -> float:
+        return self.max_time if self.max_time is not None else PROFILES[self.profile].max_time_s
+
+    def requests_per_second(self) -> float | None:
+        rate = self.rate_limit if self.rate_limit is not None else \
+            PROFILES[self.profile].rate_limit
+        return rate or None
 
     def with_seed(self) -> RunSettings:
         """These settings with a seed: the given one, else a fresh random one."""
@@ -190,6 +201,17 @@ OPTIONS: tuple[Option, ...] = (
            "language's SDK (docs/sdk-drivers.md)", metavar="COMMAND"),
     Option("mutant", "test the embedded emulator with this mutant switched on",
            metavar="NAME"),
+    Option("request_timeout", "seconds one exchange may take, connect to last byte, plus "
+           "one for each MiB sent or received (default: 30)", type=float, metavar="SECONDS"),
+    Option("give_up_after", "seconds of the run a misbehaving target may waste (requests "
+           "without an answer, retry waits on 429/503) before the run stops with exit 2 "
+           f"(default: {LOST_BUDGET_S:g})", type=float, metavar="SECONDS"),
+    Option("max_time", "seconds the whole run may take; past them it stops, reports what "
+           "it has and exits 2 (default: the profile's, 300 for quick)", type=float,
+           metavar="SECONDS"),
+    Option("rate_limit", "send at most this many requests a second (default: the "
+           "profile's, 2 for real-api, else no limit; 0: no limit)", type=float,
+           metavar="PER_SECOND"),
 )
 
 
@@ -222,27 +244,29 @@ def run(settings: RunSettings) -> RunReport:
     from conformance.plugin import Collector
 
     started_at, started = now_iso(), time.monotonic()
-    settings = settings.with_seed()
+    halt.reset()
+    health.reset(settings.give_up_after)
+    settings = dataclasses.replace(settings.with_seed(), stop_at=None)
     try:
         accepted = read_baseline(settings.baseline) if settings.baseline else None
         _check(settings)
     except ValueError as error:
         return publish(run_failed_report(settings.facts(started_at), str(error)), settings)
+    settings = dataclasses.replace(settings, stop_at=time.time() + settings.run_time_limit()
+                                   - (time.monotonic() - started))
     with _hypothesis_home(settings) as settings:
         collector = Collector(settings)
         code = int(pytest.main(_pytest_args(settings), plugins=[collector]))
     facts = settings.facts(started_at, round(time.monotonic() - started, 2))
     report = collector.build_report(facts)
-    interrupted = code == _PYTEST_INTERRUPTED or collector.interrupted or \
-        INTERRUPT_RECEIVED.is_set()
+    stopped = halt.reason() or ("interrupted" if code == _PYTEST_INTERRUPTED
+                                or collector.interrupted else None)
     if report is None:
-        why = ("interrupted" if interrupted
-               else f"the suite did not finish (pytest exit {code})")
+        why = stopped or f"the suite did not finish (pytest exit {code})"
         return publish(run_failed_report(facts, why), settings)
-    if interrupted:
-        # What ran is reported, but an interrupted run is never a verdict on the target.
-        report.errors.append("the run was interrupted before it finished; what did not run "
-                             "is not tested")
+    if stopped:
+        # What ran is reported, but a stopped run is never a verdict on the target.
+        report.errors.append(f"stopped early: {stopped}; what did not run is not tested")
         settle(report)
     if accepted is not None:
         apply_baseline(report, accepted, str(settings.baseline))
@@ -271,6 +295,14 @@ def _check(settings: RunSettings) -> None:
                             + ", ".join(_profile_names()))
     if settings.workers < 1:
         raise SettingsError("-n must be at least 1")
+    for name, value in (("--request-timeout", settings.request_timeout),
+                        ("--give-up-after", settings.give_up_after),
+                        ("--max-time", settings.max_time)):
+        if value is not None and not value > 0:
+            raise SettingsError(f"{name} must be a number of seconds above 0")
+    if settings.rate_limit is not None and not settings.rate_limit >= 0:
+        raise SettingsError("--rate-limit must be 0 (no limit) or a number of requests a "
+                            "second above 0")
     if settings.openapi is not None and not settings.openapi.is_file():
         raise SettingsError(f"the OpenAPI document {settings.openapi} does not exist")
     if settings.mutant and settings.base_url:
@@ -287,7 +319,7 @@ def _check(settings: RunSettings) -> None:
     if settings.report_dir is not None:
         _check_report_dir(settings.report_dir)
     if settings.base_url:
-        _check_reachable(settings.base_url, settings.api_key)
+        _check_reachable(settings)
 
 
 def _check_adapter(settings: RunSettings) -> None:
@@ -311,12 +343,14 @@ def _check_report_dir(report_dir: Path) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(report_dir))
 
 
-def _check_reachable(base_url: str, api_key: str | None) -> None:
+def _check_reachable(settings: RunSettings) -> None:
     from conformance.client import TargetClient, TargetUnreachable
 
-
+    assert settings.base_url is not None
+    api_key = settings.api_key
     try:
-        with TargetClient(base_url, api_key, timeout=10.0, max_retries=1) as client:
+        with TargetClient(settings.base_url, api_key, max_retries=1,
+                          timeout=min(10.0, settings.request_timeout)) as client:
             client.check_reachable()
             if api_key is not None:
                 _check_key_accepted(client)

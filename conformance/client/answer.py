@@ -126,8 +126,15 @@ class ContentStream:
             return
         response = self._attempt.response
         assert response is not None
+        chunks = response.iter_bytes(self._chunk_size)
         try:
-            for chunk in response.iter_bytes(self._chunk_size):
+            while True:
+                # The exchange's deadline, for each read only: the caller does other
+                # things between chunks.
+                with self._attempt.deadline.active():
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    break
                 self.bytes_read += len(chunk)
                 yield chunk
         except httpx.HTTPError as exc:

@@ -32,7 +32,7 @@ class RetryPolicy:
 
     backoff_base: float = 0.25
     backoff_cap: float = 8.0
-    retry_after_cap: float = 30.0
+    retry_after_cap: float = 20.0  # a longer wait is the run's time lost (client/health.py)
 
     def delay(self, request: PreparedRequest, attempt: Attempt, retries: int) -> float | None:
         """Seconds to wait before sending again after `retries` retries; None: do not."""

@@ -2,13 +2,14 @@
 
 It builds each request (JSON, raw or streamed bodies, a multipart part, auth), sends it
 through the `Wire`, retries what `RetryPolicy` allows, and keeps the recent exchanges, each
-with the API key redacted and a curl line that reproduces it.
+with the API key redacted and a curl line that reproduces it. Every exchange has one
+deadline (`deadline.py`); time the target wastes counts against the run (`health.py`);
+a stopped run (`conformance.halt`) sends nothing more; `rate_limit` paces the requests.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,10 +18,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance import api
+from conformance import api, halt
 from conformance.client.answer import MISSING, Answer, ContentStream
 from conformance.client.controls import TestControls
+from conformance.client.deadline import DeadlineTransport
+from conformance.client.health import health
 from conformance.client.multipart import MultipartForm
+from conformance.client.pace import Pace
 from conformance.client.retries import RetryPolicy
 from conformance.client.wire import Attempt, PreparedRequest, Wire
 from conformance.evidence import REDACTED, Redactor, curl_command, preview, redact_url, truncate
@@ -28,7 +32,9 @@ from conformance.results import Exchange
 
 __all__ = ["MAX_ANSWER_BYTES", "Chunks", "TargetClient", "TargetUnreachable"]
 
-MAX_ANSWER_BYTES: Final = 16 * 1024 * 1024  # an answer to request() larger than this is broken
+# An answer to request() larger than this is broken: the API's objects are a few hundred
+# bytes, and 64 parts in flight must not hold a GiB between them.
+MAX_ANSWER_BYTES: Final = 1024 * 1024
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # No target answers at all: the run cannot be done.
 _UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
@@ -58,10 +64,11 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         transport: httpx.BaseTransport | None = None,
         backoff_base: float = 0.25,
         backoff_cap: float = 8.0,
-        retry_after_cap: float = 30.0,
+        retry_after_cap: float = 20.0,
         history: int = 200,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = halt.wait,
+        rate_limit: float | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -74,12 +81,13 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self._redactor = Redactor(api_key)
         self._retries = RetryPolicy(backoff_base, backoff_cap, retry_after_cap)
         self._sleep = sleep
+        self._pace = Pace(rate_limit)
         self._log: deque[Exchange] = deque(maxlen=history)
         self._controls = TestControls(self)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             limits=_POOL,
-            transport=transport,
+            transport=transport or DeadlineTransport(limits=_POOL),
             follow_redirects=False,  # a redirect is an answer to check, not to follow
             trust_env=parts.hostname not in _LOOPBACK,  # no proxy between us and a local target
             headers={"User-Agent": "uploads-conformance"},
@@ -274,18 +282,27 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         """Send with retries; the last attempt's answer comes back with its body unread."""
         retries = 0
         while True:
+            halt.check()
+            self._pace.wait_turn()
             attempt = self._wire.send(prepared)
             self._log.append(attempt.exchange)
+            if attempt.response is None:
+                _lost(attempt.exchange.duration_s,
+                      f"requests without an answer ({type(attempt.failure).__name__})", attempt)
             delay = self._retries.delay(prepared, attempt, retries)
             if delay is None:
                 attempt.attempts = retries + 1
                 return attempt
             self._wire.finish(attempt, expect_json=False)
+            _lost(delay, _retry_cause(attempt), attempt)
             self._sleep(delay)
             retries += 1
 
     def _answer(self, attempt: Attempt, *, expect_json: bool) -> Answer:
+        broke_now = attempt.response is not None
         content, parsed, json_error = self._wire.finish(attempt, expect_json=expect_json)
+        if broke_now and attempt.exchange.status is None:  # the answer's body broke off
+            _lost(attempt.exchange.duration_s, "answers broken off", attempt)
         return Answer(attempt.exchange, attempt.exchange.status, parsed, json_error,
                       attempt.headers, content, attempt.attempts)
 
@@ -299,6 +316,20 @@ class TargetClient(AbstractContextManager["TargetClient"]):
                             key_auth=auth is True and self._api_key is not None,
                             body=data, streamed=streamed,
                             form=None if form is None else form.curl_form())
+
+
+def _lost(seconds: float, cause: str, attempt: Attempt) -> None:
+    exchange = attempt.exchange  # its URL is redacted already (and may not parse)
+    path = exchange.url.partition("://")[2].partition("/")[2].partition("?")[0]
+    health.lost(seconds, cause, f"{exchange.method} /{path}")
+
+
+def _retry_cause(attempt: Attempt) -> str:
+    if attempt.response is None:
+        return f"retry waits after no answer ({type(attempt.failure).__name__})"
+    asked = attempt.response.headers.get("retry-after")
+    return f"retry waits after {attempt.response.status_code}" + \
+        (f" (Retry-After: {asked})" if asked else "")
 
 
 def _constant(data: bytes) -> Callable[[], bytes]:

@@ -2,8 +2,9 @@
 
 `Wire` knows nothing of retries or of the calls that build requests: it sends one
 `PreparedRequest` and hands back an `Attempt` with the answer's head; `finish` reads the
-body (capped), completes the `Exchange` and parses the JSON. Everything recorded goes
-through the run's `Redactor` first.
+body (capped), completes the `Exchange` and parses the JSON. Both halves run under the
+exchange's one deadline (`deadline.py`), however slowly the answer drips. Everything
+recorded goes through the run's `Redactor` first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from conformance.client.deadline import ExchangeDeadline
 from conformance.evidence import Redactor, preview, redact_url
 from conformance.results import Exchange
 
@@ -45,6 +47,7 @@ class Attempt:
     exchange: Exchange
     response: httpx.Response | None
     started: float
+    deadline: ExchangeDeadline
     failure: BaseException | None = None
     attempts: int = 1
     headers: httpx.Headers = field(default_factory=httpx.Headers)  # redacted
@@ -65,6 +68,7 @@ class Wire:
         exchange = Exchange(request.method, self._redactor.text(redact_url(request.url)),
                             request.recorded_headers, request.preview, None, curl=request.curl)
         started = time.perf_counter()
+        deadline = ExchangeDeadline(self._timeout)
         try:
             built = self._http.build_request(
                 request.method, request.url, headers=request.headers,
@@ -72,18 +76,19 @@ class Wire:
             if "content-length" in built.headers:
                 exchange.request_headers = {**request.recorded_headers,
                                             "Content-Length": built.headers["content-length"]}
-            response = self._http.send(built, stream=True)
+            with deadline.active():
+                response = self._http.send(built, stream=True)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             exchange.error = self.describe(exc)
             exchange.duration_s = time.perf_counter() - started
-            return Attempt(exchange, None, started, exc)
+            return Attempt(exchange, None, started, deadline, exc)
         exchange.status = response.status_code
         recorded = {k: self._redactor.text(v) for k, v in response.headers.items()}
         exchange.response_headers = recorded
         headers = response.headers
         if any(recorded[k] != v for k, v in headers.items()):  # the target echoed the key
             headers = httpx.Headers(recorded)
-        return Attempt(exchange, response, started, headers=headers)
+        return Attempt(exchange, response, started, deadline, headers=headers)
 
     def finish(self, attempt: Attempt, *, expect_json: bool) -> tuple[bytes, Any, str | None]:
         """Read the rest of the answer, complete its Exchange, parse its JSON."""
@@ -93,7 +98,8 @@ class Wire:
             return b"", None, exchange.error if expect_json else None
         content = b""
         try:
-            content = self._read_capped(response)
+            with attempt.deadline.active():
+                content = self._read_capped(response)
         except httpx.HTTPError as exc:
             exchange.error = self.describe(exc, after_status=exchange.status)
             exchange.status = None
@@ -119,9 +125,9 @@ class Wire:
 
     def describe(self, exc: BaseException, *, after_status: int | None = None) -> str:
         """A transport failure in one line, the key scrubbed out."""
-        kind = "timeout" if isinstance(exc, httpx.TimeoutException) else ""
-        text = f"{type(exc).__name__}: {exc}" if not kind else \
-            f"timeout ({type(exc).__name__}) after {self._timeout:g} s: {exc}"
+        text = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, httpx.TimeoutException):
+            text = f"timeout ({type(exc).__name__}) after {self._timeout:g} s: {exc}"
         if after_status is not None:
             text = f"broken answer after status {after_status}: {text}"
         return self._redactor.text(text)

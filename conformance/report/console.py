@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from conformance.results import Outcome, RunReport
 __all__ = ["render_summary"]
 
 _MESSAGE_WIDTH = 160
+_ERROR_WIDTH = 110
 
 
 def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None) -> str:
@@ -28,8 +30,10 @@ def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None) -
         label = status_label(result)
         lines.append(f"  {label:<15} {result.id} ({result.level}, {area(result.id)}): "
                      f"{_line(first)}")
-    for error in report.errors:
-        lines.append(f"  ERROR           {_line(error)}")
+    for error in report.errors:  # in full: it says why the run gives no verdict
+        lines.extend(textwrap.wrap(printable(" ".join(error.split())), _ERROR_WIDTH,
+                                   initial_indent="  ERROR           ",
+                                   subsequent_indent=" " * 18))
     if paths:
         lines.append("  reports: " + ", ".join(str(p) for p in paths.values()))
     return "\n".join(lines)

@@ -3,7 +3,8 @@
 A `Session` holds what every pass shares: the HTTP session, the deadline, a pending upload
 that path operations can aim at (so their requests reach body validation), the uploads the
 checks created (cancelled at the end, so nothing is left pending on the target) and the
-findings. `send` records an answer that never came as NO-SERVER-ERROR.
+findings. `send` records an answer that never came as NO-SERVER-ERROR; the HTTP session's
+transport (`bounded.py`) ends an answer that is endless or drips, so such answers count too.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from urllib.parse import quote
 import requests
 from schemathesis import Case, Response
 
+from conformance import halt
 from conformance.evidence import Redactor
 from conformance.openapi.judge import default_judge
+from conformance.schema.bounded import NO_ANSWER, mount_bounded
 from conformance.schema.cases import (
     LIVE_UPLOAD,
     PATH_OPERATIONS,
@@ -32,11 +35,6 @@ from conformance.schema.exchanges import SchemaEvidence
 from conformance.schema.findings import Findings
 
 log = logging.getLogger(__name__)
-
-# What counts as "no usable answer" (NO-SERVER-ERROR), as opposed to a request the client
-# itself could not build.
-NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-             requests.exceptions.ContentDecodingError)
 
 
 class SchemaRunError(RuntimeError):
@@ -60,6 +58,7 @@ class Session:
         self.timeout_s = timeout_s
         self.deadline = deadline
         self.http = requests.Session()
+        mount_bounded(self.http)  # a deadline per exchange and a cap on every answer body
         redactor = Redactor(api_key)
         self.findings = Findings(redactor)
         self.evidence = SchemaEvidence(base_url, api_key, redactor)
@@ -80,8 +79,9 @@ class Session:
         try:
             self.http.post(f"{self.base_url}/uploads", json={}, headers=self.auth(),
                            timeout=self.timeout_s)
-        except requests.ConnectionError as exc:
-            raise SchemaRunError(f"the target at {self.base_url} is unreachable: {exc}") from exc
+        except NO_ANSWER as exc:
+            raise SchemaRunError(f"the target at {self.base_url} gave no usable answer: "
+                                 f"{type(exc).__name__}") from exc
 
     # -- the pending upload path operations aim at -----------------------------------------
 
@@ -127,17 +127,20 @@ class Session:
 
     def close(self) -> None:
         """Leaves nothing pending on the target: cancels every upload these checks made."""
-        for upload_id in sorted(self.created | ({self._live} if self._live else set())):
-            with contextlib.suppress(requests.RequestException):
-                self.http.post(f"{self.base_url}/uploads/{quote(upload_id, safe='')}/cancel",
-                               headers=self.auth(), timeout=self.timeout_s)
-        self.http.close()
+        try:
+            for upload_id in sorted(self.created | ({self._live} if self._live else set())):
+                with contextlib.suppress(requests.RequestException):
+                    self.http.post(f"{self.base_url}/uploads/{quote(upload_id, safe='')}/cancel",
+                                   headers=self.auth(), timeout=self.timeout_s)
+        finally:
+            self.http.close()  # a stopped run (RunHalted) cancels nothing, but closes
 
     # -- sending -----------------------------------------------------------------------------
 
     def send(self, case: Case, source: str, steps: list[str],
              headers: dict[str, str] | None = None) -> Response:
         """Send a case and evaluate the answer; raises `NoAnswer` when there is none."""
+        halt.check()  # before schemathesis prepares anything: a stopped run sends nothing
         headers = self.auth() if headers is None else headers
         try:
             response = case.call(base_url=self.base_url, headers=dict(headers),

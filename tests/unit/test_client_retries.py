@@ -69,7 +69,7 @@ def test_retry_after_ms_wins() -> None:
 def test_retry_after_is_capped() -> None:
     client, sleeps = make(Script(httpx.Response(429, headers={"Retry-After": "86400"}), ok()))
     client.request("GET", "/uploads")
-    assert sleeps == [30.0]
+    assert sleeps == [20.0]
     client, sleeps = make(Script(httpx.Response(429, headers={"Retry-After": "99"}), ok()),
                           retry_after_cap=1.5)
     client.request("GET", "/uploads")
