@@ -13,12 +13,18 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from conformance import halt
+from conformance.console_capture import captured_output
+from conformance.evidence import Redactor, redact_url
+from conformance.report import FORMATS
 from conformance.report.console import render_summary
 from conformance.reporting import EXIT_RUN_FAILED, failed_ids
-from conformance.run import OPTIONS, run, settings_from_options
+from conformance.run import OPTIONS, RunSettings, run, settings_from_options
+
+RUN_LOG = "run.log"  # in the report folder: pytest's output, the emulator's, the workers'
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,9 +33,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    settings = settings_from_options(vars(args), os.environ)
+    # The seed is chosen here so that the first line can name it.
+    settings = settings_from_options(vars(args), os.environ).with_seed()
+    log = settings.report_dir / RUN_LOG if settings.report_dir is not None else None
     try:
-        report = run(settings)
+        # The terminal is the suite's own: everything else goes, redacted, to the log.
+        with captured_output(log, Redactor(settings.api_key)) as console:
+            console.write(_announcement(settings, log))
+            report = run(settings, progress=console.write)
     except OSError as error:
         where = error.filename or settings.report_dir
         print(f"uploads-conformance: error: cannot write {where}: {error.strerror or error}",
@@ -38,11 +49,26 @@ def run_command(args: argparse.Namespace) -> int:
     if report.exit_status == EXIT_RUN_FAILED and report.errors:
         print(f"uploads-conformance: error: {' '.join(report.errors[0].split())}",
               file=sys.stderr)
-    print(render_summary(report))
+    print(render_summary(report, _written(settings)))
     if settings.write_baseline is not None and report.exit_status != EXIT_RUN_FAILED:
         print(f"baseline: {len(failed_ids(report))} accepted deviation(s) written to "
               f"{settings.write_baseline}")
     return report.exit_status
+
+
+def _announcement(settings: RunSettings, log: Path | None) -> str:
+    target = redact_url(settings.base_url) if settings.base_url else "the embedded emulator"
+    where = f"; the test log goes to {log}" if log is not None else ""
+    return (f"uploads-conformance: testing {target} (profile {settings.profile}, seed "
+            f"{settings.seed}){where}\n")
+
+
+def _written(settings: RunSettings) -> dict[str, Path]:
+    if settings.report_dir is None:
+        return {}
+    names = [*(filename for filename, _ in FORMATS.values()), RUN_LOG]
+    return {name: settings.report_dir / name for name in names
+            if (settings.report_dir / name).is_file()}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -168,7 +168,7 @@ class _Reader(threading.Thread):
 def captured_output(log_path: Path | None, redactor: Redactor, *,
                     join_timeout_s: float = JOIN_TIMEOUT_S) -> Iterator[Console]:
     """For the block, fds 1 and 2 (and sys.stdout, sys.stderr) write, redacted, to
-    `log_path` (appended to, made with its folder; None: discarded). Yields the `Console`:
+    `log_path` (made anew, with its folder; None: discarded). Yields the `Console`:
     the stdout there was before the block.
 
     On exit, however the block ends, the fds and sys streams are restored, and the log has
@@ -180,7 +180,7 @@ def captured_output(log_path: Path | None, redactor: Redactor, *,
         undo.callback(reader.finish, join_timeout_s)
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            reader.log = open(log_path, "ab")  # noqa: SIM115
+            reader.log = open(log_path, "wb")  # noqa: SIM115
         reader.fd, write_end = os.pipe()
         unclosed = [write_end]
         undo.callback(_close_all, unclosed)

@@ -232,8 +232,11 @@ def settings_from_options(values: Mapping[str, Any], environ: Mapping[str, str])
 # --- the run ---------------------------------------------------------------------------------
 
 
-def run(settings: RunSettings) -> RunReport:
+def run(settings: RunSettings, progress: Callable[[str], None] | None = None) -> RunReport:
     """Test the target the settings name, write the reports, return the report.
+
+    `progress`, if given, gets a line (ending in a newline) as each of the suite's tests
+    ends: what the command line shows while pytest's own output goes to the run's log.
 
     Settings with which no run can be done (a bad value, an unreachable target, an
     unreadable baseline) give a report with exit status 2 and the reason in `errors`. A
@@ -242,6 +245,7 @@ def run(settings: RunSettings) -> RunReport:
     import pytest
 
     from conformance.plugin import Collector
+    from conformance.progress import Progress
 
     started_at, started = now_iso(), time.monotonic()
     halt.reset()
@@ -256,7 +260,10 @@ def run(settings: RunSettings) -> RunReport:
                                    - (time.monotonic() - started))
     with _hypothesis_home(settings) as settings:
         collector = Collector(settings)
-        code = int(pytest.main(_pytest_args(settings), plugins=[collector]))
+        plugins: list[object] = [collector]
+        if progress is not None:
+            plugins.append(Progress(progress))
+        code = int(pytest.main(_pytest_args(settings), plugins=plugins))
     facts = settings.facts(started_at, round(time.monotonic() - started, 2))
     report = collector.build_report(facts)
     stopped = halt.reason() or ("interrupted" if code == _PYTEST_INTERRUPTED
@@ -356,6 +363,8 @@ def _check_reachable(settings: RunSettings) -> None:
                 _check_key_accepted(client)
     except TargetUnreachable as error:
         raise SettingsError(str(error)) from None
+    except halt.RunHalted as stopped:  # it wasted the budget before any test, or a signal
+        raise SettingsError(f"the target could not be tested: {stopped}") from None
 
 
 def _check_key_accepted(client: TargetClient) -> None:

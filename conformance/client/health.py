@@ -5,8 +5,8 @@ or lets requests run into their deadline, turns a one-minute run into an hour of
 Time is "lost" when it goes on an exchange that gave no answer (a timeout, a reset, a
 broken answer) or on waiting to retry an answer that asked for it (429, 503). Past
 `LOST_BUDGET_S` of lost time in one process, the run is halted with a message that says
-what the target did, e.g. "the target wasted 61 s of the run (over the 60 s allowed): 3
-retry waits after 429 (Retry-After: 3600); the last at POST /v1/uploads".
+what the target did, e.g. "the target wasted 61 s of the run (over the 60 s allowed): 3 ×
+retry wait after 429 (Retry-After: 3600); the last at POST /v1/uploads".
 
 Answers that are refusals, or 500s answered at once, lose no time: they are findings, and
 the run goes on to report them.
@@ -37,8 +37,8 @@ class TargetHealth:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def lost(self, seconds: float, cause: str, where: str) -> None:
-        """`seconds` went on `cause`, a plural noun to count ("requests without an answer
-        (ReadTimeout)", "retry waits after 429 (Retry-After: 3600)"), at `where` ("POST
+        """`seconds` went on `cause`, a singular noun to count ("request without an answer
+        (ReadTimeout)", "retry wait after 429 (Retry-After: 3600)"), at `where` ("POST
         /v1/uploads"); may halt the run."""
         with self._lock:
             self.lost_s += max(0.0, seconds)
@@ -50,7 +50,7 @@ class TargetHealth:
             halt.halt(message)
 
     def describe(self) -> str:
-        causes = ", ".join(f"{count} {cause}" for cause, count in self.causes.most_common())
+        causes = ", ".join(f"{count} × {cause}" for cause, count in self.causes.most_common())
         return (f"the target wasted {self.lost_s:.0f} s of the run (over the "
                 f"{self.budget_s:.0f} s allowed): {causes}; the last at {self.last}")
 

@@ -288,7 +288,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
             self._log.append(attempt.exchange)
             if attempt.response is None:
                 _lost(attempt.exchange.duration_s,
-                      f"requests without an answer ({type(attempt.failure).__name__})", attempt)
+                      f"request without an answer ({type(attempt.failure).__name__})", attempt)
             delay = self._retries.delay(prepared, attempt, retries)
             if delay is None:
                 attempt.attempts = retries + 1
@@ -302,7 +302,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         broke_now = attempt.response is not None
         content, parsed, json_error = self._wire.finish(attempt, expect_json=expect_json)
         if broke_now and attempt.exchange.status is None:  # the answer's body broke off
-            _lost(attempt.exchange.duration_s, "answers broken off", attempt)
+            _lost(attempt.exchange.duration_s, "answer broken off", attempt)
         return Answer(attempt.exchange, attempt.exchange.status, parsed, json_error,
                       attempt.headers, content, attempt.attempts)
 
@@ -326,9 +326,9 @@ def _lost(seconds: float, cause: str, attempt: Attempt) -> None:
 
 def _retry_cause(attempt: Attempt) -> str:
     if attempt.response is None:
-        return f"retry waits after no answer ({type(attempt.failure).__name__})"
+        return f"retry wait after no answer ({type(attempt.failure).__name__})"
     asked = attempt.response.headers.get("retry-after")
-    return f"retry waits after {attempt.response.status_code}" + \
+    return f"retry wait after {attempt.response.status_code}" + \
         (f" (Retry-After: {asked})" if asked else "")
 
 

@@ -186,7 +186,7 @@ class BoundedAdapter(HTTPAdapter):
                 failure = ReadTimeout(f"{arriving} {total:g} s", request=request)
             path = urlsplit(request.url or "").path or "/"
             health.lost(time.monotonic() - started,
-                        f"requests without an answer ({type(failure).__name__})",
+                        f"request without an answer ({type(failure).__name__})",
                         f"{request.method} {path}")
             if failure is exc:
                 raise

@@ -75,13 +75,13 @@ def test_the_deadline_grows_with_the_bytes_that_went_through() -> None:
 
 def test_time_lost_past_the_budget_halts_the_run() -> None:
     watch = TargetHealth(budget_s=5)
-    watch.lost(3, "retry waits after 429 (Retry-After: 3600)", "POST /v1/uploads")
+    watch.lost(3, "retry wait after 429 (Retry-After: 3600)", "POST /v1/uploads")
     assert halt.reason() is None
-    watch.lost(2.5, "requests without an answer (ReadTimeout)", "POST /v1/uploads/u/parts")
+    watch.lost(2.5, "request without an answer (ReadTimeout)", "POST /v1/uploads/u/parts")
     stopped = halt.reason()
     assert stopped is not None
     assert "wasted 6 s" in stopped and "over the 5 s allowed" in stopped
-    assert "1 retry waits after 429 (Retry-After: 3600)" in stopped
+    assert "1 × retry wait after 429 (Retry-After: 3600)" in stopped
     assert "the last at POST /v1/uploads/u/parts" in stopped
 
 
@@ -102,7 +102,7 @@ def test_retry_waits_count_against_the_run_and_a_stopped_run_sends_nothing() -> 
         client.request("POST", "/uploads", json={})
     assert answer.status == 429
     assert health.lost_s >= 30
-    assert "retry waits after 429 (Retry-After: 3600)" in (halt.reason() or "")
+    assert "retry wait after 429 (Retry-After: 3600)" in (halt.reason() or "")
     count = len(sent)
     with pytest.raises(halt.RunHalted):
         client.request("GET", "/uploads")

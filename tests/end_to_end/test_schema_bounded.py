@@ -69,7 +69,7 @@ def test_an_endless_answer_is_cut_at_the_cap(http: requests.Session) -> None:
         assert endless.sent < 64 * MIB
     finally:
         endless.server.close()
-    assert health.causes == {"requests without an answer (ContentDecodingError)": 1}
+    assert health.causes == {"request without an answer (ContentDecodingError)": 1}
 
 
 def test_a_small_compressed_answer_is_capped_as_it_decodes(
@@ -137,7 +137,7 @@ def test_a_dripping_answer_is_cut_at_the_deadline(http: requests.Session, part: 
         assert drip.sent < len(Drip.BODY)
     finally:
         drip.close()
-    assert health.causes == {"requests without an answer (ReadTimeout)": 1}
+    assert health.causes == {"request without an answer (ReadTimeout)": 1}
     assert health.last == "GET /v1/uploads"
     assert health.lost_s > 0
     health.reset()

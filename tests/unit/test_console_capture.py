@@ -139,7 +139,7 @@ def test_after_the_block_the_fds_and_sys_streams_are_back(tmp_path: Path) -> Non
             pass
         else:
             raise AssertionError("a handle kept past the block still writes")
-        print("after-print")
+        print("after-print", flush=True)  # a pipe's stdout is block-buffered
         os.write(1, b"after-fd1\\n")
         sys.stderr.write("after-stderr\\n")
     """, log)
