@@ -1,6 +1,7 @@
 """How the run ends against each hostile target, with the default limits of the quick profile.
 
-    python bench/hostile_targets.py      # every fault, striking all requests, then parts only
+    python bench/hostile_targets.py      # a healthy baseline, then every fault, striking all
+                                         # requests, then parts only
     python bench/hostile_targets.py --only drip,hang --strikes parts
 
 For each case it serves the reference emulator behind one fault (tests/support/hostile_target.py)
@@ -64,13 +65,15 @@ def measure(fault: str, strikes: str, work: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated faults (default: all)")
-    parser.add_argument("--strikes", choices=STRIKES, help="default: both")
+    parser.add_argument("--strikes", choices=STRIKES, help="default: all, then parts")
     args = parser.parse_args()
     faults = args.only.split(",") if args.only else list(FAULTS)
-    strikes = [args.strikes] if args.strikes else list(STRIKES)
+    strikes = [args.strikes] if args.strikes else ["all", "parts"]
     print("| strikes | fault | exit | time | peak RSS | console lines | key | struck | why |")
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="hostile-bench-") as work:
+        if not args.strikes:  # what a run costs when nothing strikes, to compare with
+            print(measure(faults[0], "never", Path(work)), flush=True)
         for where in strikes:
             for fault in faults:
                 print(measure(fault, where, Path(work)), flush=True)

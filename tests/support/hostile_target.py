@@ -9,9 +9,9 @@ back (in the body, in a header, in a Location URL) so that every redaction is tr
 
 `strikes` says where the fault strikes: "all" requests (the run's first request already
 meets it), or only "parts" (the target looks healthy until the suite adds a part, the case
-a pre-flight check cannot catch).
+a pre-flight check cannot catch), or "never" (the emulator itself: a baseline to compare).
 
-`python -m tests.support.hostile_target FAULT all|parts KEY` serves one on a free port and
+`python -m tests.support.hostile_target FAULT all|parts|never KEY` serves one on a free port and
 prints its base URL (for measuring the suite by hand; see bench/README.md).
 """
 
@@ -164,7 +164,7 @@ FAULTS: dict[str, Fault] = {
     "wrong-content-type": _wrong_content_type,
     "echo-authorization": _echo_authorization,
 }
-STRIKES = ("all", "parts")
+STRIKES = ("all", "parts", "never")  # never: the emulator itself, a baseline to compare with
 
 
 class HostileTarget:
@@ -192,7 +192,9 @@ class HostileTarget:
         await self._emulator(scope, receive, send)
 
     def _strikes_at(self, scope: Scope) -> bool:
-        return self._strikes == "all" or str(scope["path"]).endswith("/parts")
+        if self._strikes == "parts":
+            return str(scope["path"]).endswith("/parts")
+        return self._strikes == "all"
 
     @staticmethod
     async def _cancel_on_disconnect(receive: Any, scope: anyio.CancelScope) -> None:
