@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,8 @@ def measure(fault: str, strikes: str, work: Path) -> str:
         done = subprocess.run(
             [sys.executable, "-c", _MEASURED, sys.executable, "-m", "conformance.cli", "run",
              "--base-url", url, "--api-key", KEY, "--report-dir", str(report_dir)],
-            capture_output=True, text=True, timeout=900, cwd=work)
+            capture_output=True, text=True, timeout=900, cwd=work,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})  # the checkout's code, not another
         seconds = time.monotonic() - started
     err_lines = done.stderr.splitlines()
     rss = next((int(line.split()[1]) for line in err_lines if line.startswith("peak_rss_kib")), 0)

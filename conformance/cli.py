@@ -12,6 +12,7 @@ import argparse
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -36,15 +37,27 @@ def run_command(args: argparse.Namespace) -> int:
     # The seed is chosen here so that the first line can name it.
     settings = settings_from_options(vars(args), os.environ).with_seed()
     log = settings.report_dir / RUN_LOG if settings.report_dir is not None else None
+    redactor = Redactor(settings.api_key)
+    crash: str | None = None
     try:
         # The terminal is the suite's own: everything else goes, redacted, to the log.
-        with captured_output(log, Redactor(settings.api_key)) as console:
+        with captured_output(log, redactor) as console:
             console.write(_announcement(settings, log))
-            report = run(settings, progress=console.write)
+            try:
+                report = run(settings, progress=console.write)
+            except OSError:
+                raise
+            except Exception as error:  # a defect of the suite's: its traceback to the log
+                traceback.print_exc()
+                crash = redactor.text(" ".join(f"{type(error).__name__}: {error}".split()))
     except OSError as error:
         where = error.filename or settings.report_dir
         print(f"uploads-conformance: error: cannot write {where}: {error.strerror or error}",
               file=sys.stderr)
+        return EXIT_RUN_FAILED
+    if crash is not None:
+        where = f"; its traceback is in {log}" if log is not None else ""
+        print(f"uploads-conformance: internal error: {crash}{where}", file=sys.stderr)
         return EXIT_RUN_FAILED
     if report.exit_status == EXIT_RUN_FAILED and report.errors:
         print(f"uploads-conformance: error: {' '.join(report.errors[0].split())}",

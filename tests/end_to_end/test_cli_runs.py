@@ -30,6 +30,13 @@ def test_run_with_no_arguments_passes_the_emulator_and_writes_four_reports(
                         "RACE-LINEARIZABLE", "CONTENT-BYTES", "PART-AFTER-END"):
         assert statuses[requirement] == "pass", requirement
     assert "Traceback" not in result.stderr
+    # The terminal holds the suite's lines only (a progress line per test); pytest's are in
+    # the log.
+    lines = result.stdout.splitlines()
+    assert all(line.startswith(("uploads-conformance: ", "  ")) for line in lines), lines
+    progress = [line for line in lines if line.startswith("  [")]
+    assert progress and progress[-1].startswith(f"  [{len(progress)}/{len(progress)}] ")
+    assert " passed" in (tmp_path / "run.log").read_text()
 
 
 @pytest.mark.slow
