@@ -26,7 +26,6 @@ import os
 import secrets
 import threading
 import time
-import traceback
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -283,7 +282,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     if call.when == "call" and call.excinfo is not None and not call.excinfo.errisinstance(
             (pytest.fail.Exception, pytest.skip.Exception, halt.RunHalted)):
-        error = "".join(traceback.format_exception_only(call.excinfo.value)).strip()
+        # The class without its module path: the line is read by users, the traceback (in
+        # the run's log) by whoever fixes the suite.
+        failure = call.excinfo.value
+        error = " ".join(f"{type(failure).__name__}: {failure}".split())
         report.user_properties.append((ERROR_KEY, f"{item.nodeid}: {error}"))
     stopped = halt.reason()
     if stopped is not None:  # the rest of the session would only wait to be stopped too
