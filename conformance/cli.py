@@ -37,7 +37,7 @@ def run_command(args: argparse.Namespace) -> int:
     # The seed is chosen here so that the first line can name it.
     settings = settings_from_options(vars(args), os.environ).with_seed()
     log = settings.report_dir / RUN_LOG if settings.report_dir is not None else None
-    redactor = Redactor(settings.api_key)
+    redactor = Redactor(*settings.secrets())
     crash: str | None = None
     try:
         # The terminal is the suite's own: everything else goes, redacted, to the log.

@@ -123,18 +123,20 @@ class CurlForm:
 
 def curl_command(method: str, url: str, headers: Mapping[str, str], redactor: Redactor, *,
                  key_auth: bool, body: bytes | None = None, streamed: bool = False,
-                 form: CurlForm | None = None, note: str = "") -> str:
+                 form: CurlForm | None = None, note: str = "",
+                 key_header: str = "Authorization") -> str:
     """One request as a shell command (with comments for what it needs beforehand).
 
-    `key_auth` means the request carried the run's API key: the command reads it from
-    `$OPENAI_API_KEY`. Any other Authorization header (a wrong key, on purpose) is shown,
-    redacted like every other header.
+    `key_auth` means the request carried the run's API key (in `key_header`): the command
+    reads it from `$OPENAI_API_KEY`. Any other such header (a wrong key, on purpose) is
+    shown, redacted like every other header.
     """
     words = ["curl", "-sS", "-X", method, shlex.quote(redact_url(url, redactor))]
     comments = [f"# {redactor.text(note)}"] if note else []
     if key_auth:
-        words += ["-H", KEY_FROM_ENVIRONMENT]
-    skip = set(_CURL_SKIP) | ({"authorization"} if key_auth else set()) | \
+        words += ["-H", KEY_FROM_ENVIRONMENT if key_header.lower() == "authorization"
+                  else f'"{key_header}: $OPENAI_API_KEY"']
+    skip = set(_CURL_SKIP) | ({key_header.lower()} if key_auth else set()) | \
         ({"content-type"} if form is not None else set())
     for name, value in headers.items():
         lowered = name.lower()

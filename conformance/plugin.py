@@ -222,9 +222,10 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             # Parallel workers share an external target's clock: advancing it would
             # expire the other workers' uploads.
             clock_is_ours = not hasattr(config, "workerinput")
+        connection = settings.connection()
         client = stack.enter_context(TargetClient(
             base_url, api_key, timeout=settings.request_timeout,
-            rate_limit=settings.requests_per_second()))
+            rate_limit=settings.requests_per_second(), connection=connection))
         recorder = Recorder()
         adapter = make_adapter(settings.sdk, settings.sdk_driver, base_url=base_url,
                                api_key=api_key, client=client, recorder=recorder)
@@ -232,7 +233,7 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         target = Target(base_url=base_url, client=client, adapter=adapter, recorder=recorder,
                         profile=profile, clock_is_ours=clock_is_ours,
                         fail_fast=settings.fail_fast, seed=settings.seed or 0,
-                        api_key=api_key, openapi=settings.openapi)
+                        api_key=api_key, openapi=settings.openapi, connection=connection)
         if not target.adapter.capabilities.sdk:
             for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
                                 "SDK-CHUNKED-UPLOAD"):

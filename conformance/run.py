@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import halt
+from conformance.client.connection import DIRECT, Connection
 from conformance.client.health import LOST_BUDGET_S, health
 from conformance.evidence import redact_url
 from conformance.profiles import PROFILES
@@ -77,6 +78,13 @@ class RunSettings:
     give_up_after: float = LOST_BUDGET_S  # seconds a misbehaving target may waste
     max_time: float | None = None  # seconds for the whole run; None: the profile's
     rate_limit: float | None = None  # requests a second; None: the profile's; 0: no limit
+    # --header, once per header: "NAME:VALUE", the values treated as secrets
+    header: tuple[str, ...] = field(default=(), repr=False)
+    query: tuple[str, ...] = ()  # "NAME=VALUE", added to every request's URL
+    auth_header: str | None = None  # send the key as "NAME: KEY"; None: Authorization Bearer
+    cacert: Path | None = None  # verify the target's TLS certificate against this bundle
+    insecure: bool = False  # do not verify it at all
+    proxy: str | None = field(default=None, repr=False)  # an http(s) proxy URL
     hypothesis_home: Path | None = None  # Hypothesis's caches; run(): a private temp dir
     stop_at: float | None = None  # run(): when --max-time passes (unix time), for workers
 
@@ -87,6 +95,20 @@ class RunSettings:
         rate = self.rate_limit if self.rate_limit is not None else \
             PROFILES[self.profile].rate_limit
         return rate or None
+
+    def connection(self) -> Connection:
+        """How requests reach the target; ValueError when an option is malformed."""
+        return Connection.parse(headers=self.header, query=self.query,
+                                auth_header=self.auth_header, cacert=self.cacert,
+                                insecure=self.insecure, proxy=self.proxy)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What no output may contain: the key and the connection's secrets."""
+        try:
+            extra = self.connection().secrets()
+        except ValueError:  # malformed: scrub every value given, to be safe
+            extra = (*self.header, *self.query, *filter(None, [self.proxy]))
+        return tuple(filter(None, (self.api_key, *extra)))
 
     def with_seed(self) -> RunSettings:
         """These settings with a seed: the given one, else a fresh random one."""
@@ -113,12 +135,19 @@ class RunSettings:
 
     @classmethod
     def from_wire(cls, values: Mapping[str, Any]) -> RunSettings:
-        return cls(**{name: Path(v) if name in _PATH_FIELDS and v is not None else v
-                      for name, v in values.items()})
+        return cls(**{name: _from_wire(name, v) for name, v in values.items()})
+
+
+def _from_wire(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _PATH_FIELDS:
+        return Path(value)
+    return tuple(value) if isinstance(value, list) else value
 
 
 _PATH_FIELDS = frozenset({"report_dir", "openapi", "baseline", "write_baseline",
-                          "hypothesis_home"})
+                          "hypothesis_home", "cacert"})
 
 
 # --- the options: one table for the command line and the pytest plugin ----------------------
@@ -147,6 +176,7 @@ class Option:
     short: str | None = None  # the command line's short flag
     env: str | None = None  # read when the option is not given, as the official SDKs do
     in_plugin: bool = True  # offered by the pytest plugin too
+    repeat: bool = False  # may be given more than once; the values make a tuple
 
     @property
     def flags(self) -> list[str]:
@@ -169,6 +199,8 @@ class Option:
         if self.type is None:
             return {"action": "store_true", "help": self.help}
         arguments: dict[str, Any] = {"type": self.type, "default": None, "help": self.help}
+        if self.repeat:
+            arguments["action"] = "append"
         if self.choices is not None:
             arguments["choices"] = list(self.choices())
         if self.metavar is not None:
@@ -212,6 +244,16 @@ OPTIONS: tuple[Option, ...] = (
     Option("rate_limit", "send at most this many requests a second (default: the "
            "profile's, 2 for real-api, else no limit; 0: no limit)", type=float,
            metavar="PER_SECOND"),
+    Option("header", "send this header with every request (repeatable; its value is "
+           "treated as a secret)", metavar="NAME:VALUE", repeat=True),
+    Option("query", "add this parameter to every request's URL, e.g. api-version=2024-10-21 "
+           "(repeatable)", metavar="NAME=VALUE", repeat=True),
+    Option("auth_header", "send the key in this header as it is (e.g. api-key), not as "
+           "Authorization: Bearer KEY", metavar="NAME"),
+    Option("cacert", "verify the target's TLS certificate against this CA bundle (PEM)",
+           type=Path, metavar="FILE"),
+    Option("insecure", "do not verify the target's TLS certificate", type=None),
+    Option("proxy", "send the requests through this http(s) proxy", metavar="URL"),
 )
 
 
@@ -225,7 +267,7 @@ def settings_from_options(values: Mapping[str, Any], environ: Mapping[str, str])
         if value is None and option.env is not None:
             value = environ.get(option.env) or None
         if value is not None:
-            given[option.name] = value
+            given[option.name] = tuple(value) if option.repeat else value
     return RunSettings(**given)
 
 
@@ -289,9 +331,10 @@ def publish(report: RunReport, settings: RunSettings) -> RunReport:
     `settings.report_dir` (none when that is None)."""
     from conformance.report import write_reports
 
-    report = redacted(report, settings.api_key)
+    secrets = settings.secrets()
+    report = redacted(report, *secrets)
     if settings.report_dir is not None:
-        write_reports(report, settings.report_dir, redact=[settings.api_key])
+        write_reports(report, settings.report_dir, redact=secrets)
     return report
 
 
@@ -321,6 +364,7 @@ def _check(settings: RunSettings) -> None:
             raise SettingsError(f"unknown mutant {settings.mutant!r}; see "
                                 "`uploads-conformance serve --list-mutants`")
     _check_adapter(settings)
+    _check_connection(settings)
     if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
         raise SettingsError(f"--base-url must be an http(s) URL, not {settings.base_url!r}")
     if settings.report_dir is not None:
@@ -343,6 +387,17 @@ def _check_adapter(settings: RunSettings) -> None:
                                 "'uploads-conformance[sdk]'") from None
 
 
+def _check_connection(settings: RunSettings) -> None:
+    try:
+        connection = settings.connection()
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    if connection != DIRECT and (settings.sdk not in (None, "http") or settings.sdk_driver):
+        raise SettingsError("--header, --query, --auth-header, --cacert, --insecure and "
+                            "--proxy apply to plain HTTP runs; the SDK adapters do not take "
+                            "them yet")
+
+
 def _check_report_dir(report_dir: Path) -> None:
     # Found out before the run, not after it: writing the reports is its last step.
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -357,7 +412,8 @@ def _check_reachable(settings: RunSettings) -> None:
     api_key = settings.api_key
     try:
         with TargetClient(settings.base_url, api_key, max_retries=1,
-                          timeout=min(10.0, settings.request_timeout)) as client:
+                          timeout=min(10.0, settings.request_timeout),
+                          connection=settings.connection()) as client:
             client.check_reachable()
             if api_key is not None:
                 _check_key_accepted(client)

@@ -15,6 +15,7 @@ from conformance import api
 from conformance.adapters.base import Adapter
 from conformance.checks import Checker
 from conformance.client import TargetClient
+from conformance.client.connection import DIRECT, Connection
 from conformance.profiles import Profile
 from conformance.recorder import Recorder
 
@@ -32,6 +33,7 @@ class Target:
     fail_fast: bool = False  # stop at the first MUST failure (mutant runs)
     seed: int = 0
     api_key: str | None = None  # for the schema checks, which send their own requests
+    connection: Connection = DIRECT  # their extra headers, query, CA and proxy too
     openapi: Path | None = None  # another OpenAPI document for the schema checks
     bytes_sent: int = 0  # payload bytes, counted against the profile's byte budget
     seen_ids: set[str] = field(default_factory=set)  # every upload and part ID issued

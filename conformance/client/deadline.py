@@ -133,14 +133,20 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
 
 class DeadlineTransport(httpx.HTTPTransport):
-    """httpx's transport (no proxy), its sockets bounded by the exchange's deadline."""
+    """httpx's transport, its sockets bounded by the exchange's deadline; through an
+    http(s) proxy when one is given."""
 
-    def __init__(self, *, limits: httpx.Limits, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(self, *, limits: httpx.Limits, verify: ssl.SSLContext | bool = True,
+                 proxy: httpx.Proxy | None = None) -> None:
         super().__init__(limits=limits, verify=verify)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=DeadlineBackend(),
-        )
+        pool = {"ssl_context": httpx.create_ssl_context(verify=verify),
+                "max_connections": limits.max_connections,
+                "max_keepalive_connections": limits.max_keepalive_connections,
+                "keepalive_expiry": limits.keepalive_expiry,
+                "network_backend": DeadlineBackend()}
+        if proxy is None:
+            self._pool: httpcore.ConnectionPool = httpcore.ConnectionPool(**pool)
+        else:
+            self._pool = httpcore.HTTPProxy(
+                proxy_url=httpcore.URL(str(proxy.url)), proxy_auth=proxy.raw_auth,
+                proxy_headers=proxy.headers.raw, **pool)

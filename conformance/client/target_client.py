@@ -20,6 +20,7 @@ import httpx
 
 from conformance import api, halt
 from conformance.client.answer import MISSING, Answer, ContentStream
+from conformance.client.connection import DIRECT, Connection
 from conformance.client.controls import TestControls
 from conformance.client.deadline import DeadlineTransport
 from conformance.client.health import health
@@ -69,6 +70,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         sleep: Callable[[float], None] = halt.wait,
         rate_limit: float | None = None,
+        connection: Connection = DIRECT,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -78,7 +80,8 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self.timeout = timeout
         self.max_retries = max(0, max_retries)
         self._api_key = api_key
-        self._redactor = Redactor(api_key)
+        self._connection = connection
+        self._redactor = Redactor(api_key, *connection.secrets())
         self._retries = RetryPolicy(backoff_base, backoff_cap, retry_after_cap)
         self._sleep = sleep
         self._pace = Pace(rate_limit)
@@ -87,7 +90,8 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             limits=_POOL,
-            transport=transport or DeadlineTransport(limits=_POOL),
+            transport=transport or DeadlineTransport(limits=_POOL, verify=connection.verify(),
+                                                     proxy=connection.httpx_proxy()),
             follow_redirects=False,  # a redirect is an answer to check, not to follow
             trust_env=parts.hostname not in _LOOPBACK,  # no proxy between us and a local target
             headers={"User-Agent": "uploads-conformance"},
@@ -256,23 +260,27 @@ class TargetClient(AbstractContextManager["TargetClient"]):
     # -- internals --
 
     def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.base_url + (path if path.startswith("/") else "/" + path)
+        """The URL of `path` (one under the base URL, or a whole URL on the target), with
+        the connection's query parameters."""
+        if not path.startswith(("http://", "https://")):
+            path = self.base_url + (path if path.startswith("/") else "/" + path)
+        return self._connection.url(path)
 
     def _prepare(self, method: str, path: str, sent: dict[str, str], auth: bool | str,
                  body: Body | None, retryable: bool, shown: str, curl: str,
                  idempotent: bool | None) -> PreparedRequest:
         """The request with its auth header added: the real one sent, a redacted one shown."""
+        sent = {**dict(self._connection.headers), **sent}
         headers = dict(sent)
         recorded = {k: self._redactor.text(v) for k, v in sent.items()}
-        if not any(k.lower() == "authorization" for k in sent):
+        key_name = self._connection.auth_name
+        if not any(k.lower() == key_name.lower() for k in sent):
             if auth is True and self._api_key is not None:
-                headers["Authorization"] = f"Bearer {self._api_key}"
-                recorded["Authorization"] = f"Bearer {REDACTED}"
+                name, headers[key_name] = self._connection.auth(self._api_key)
+                recorded[name] = self._redactor.text(headers[key_name])
             elif isinstance(auth, str):  # a deliberately wrong key: shown, but never ours
-                headers["Authorization"] = f"Bearer {auth}"
-                recorded["Authorization"] = self._redactor.text(headers["Authorization"])
+                name, headers[key_name] = self._connection.auth(auth)
+                recorded[name] = self._redactor.text(headers[key_name])
         return PreparedRequest(method, self._url(path), headers, recorded, body, retryable,
                                shown, curl,
                                method in _IDEMPOTENT if idempotent is None else idempotent,
@@ -309,10 +317,12 @@ class TargetClient(AbstractContextManager["TargetClient"]):
     def _curl(self, method: str, url: str, sent: dict[str, str], auth: bool | str, *,
               data: bytes | None = None, streamed: bool = False,
               form: MultipartForm | None = None) -> str:
-        headers = dict(sent)
+        headers = {**dict(self._connection.headers), **sent}
         if isinstance(auth, str):
-            headers = {"Authorization": f"Bearer {auth}", **headers}
-        return curl_command(method, url, headers, self._redactor,
+            name, value = self._connection.auth(auth)
+            headers = {name: value, **headers}
+        return curl_command(method, url, headers,
+                            self._redactor, key_header=self._connection.auth_name,
                             key_auth=auth is True and self._api_key is not None,
                             body=data, streamed=streamed,
                             form=None if form is None else form.curl_form())

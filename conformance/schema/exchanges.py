@@ -27,6 +27,7 @@ class SchemaEvidence:
     base_url: str
     api_key: str | None
     redactor: Redactor
+    key_header: str = "Authorization"  # the header that carries the key
 
     def describe(self, request: requests.PreparedRequest) -> SentRequest:
         """A request as it went on the wire (headers redacted, body parsed for the judge)."""
@@ -42,8 +43,9 @@ class SchemaEvidence:
         redact = self.redactor
         return Exchange(
             method=sent.method,
-            url=sent.url,
-            request_headers=dict(sent.headers),
+            # Scrubbed again with all the run's secrets: the description knows only the key.
+            url=redact.text(sent.url),
+            request_headers=redact.headers(sent.headers),
             request_body=sent.summary() if sent.form is not None else
             preview(redact.data(_body(request))),
             status=response.status_code if response is not None else None,
@@ -59,10 +61,12 @@ class SchemaEvidence:
         """The request exactly as sent, as a command that reads the run's key from the
         environment (a deliberately wrong key is shown as sent)."""
         headers = {k: str(v) for k, v in request.headers.items()}
-        key_auth = self.api_key is not None and \
-            headers.get("Authorization") == f"Bearer {self.api_key}"
+        sent_key = next((v for k, v in headers.items() if k.lower() == self.key_header.lower()),
+                        None)
+        key_auth = self.api_key is not None and sent_key in (self.api_key,
+                                                             f"Bearer {self.api_key}")
         return curl_command(str(request.method), str(request.url), headers, self.redactor,
-                            key_auth=key_auth,
+                            key_auth=key_auth, key_header=self.key_header,
                             body=None if request.body is None else _body(request))
 
 

@@ -26,7 +26,7 @@ def auth_probe(session: Session) -> None:
     source = "schema-checks auth probe"
     for operation, op in session.operations.items():
         for label, headers in (("without credentials", {}),
-                               ("with a wrong key", {"Authorization": f"Bearer {WRONG_KEY}"})):
+                               ("with a wrong key", session.auth_with(WRONG_KEY))):
             if session.out_of_time():
                 return
             case, steps = _probe_case(session, operation, op)

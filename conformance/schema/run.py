@@ -13,6 +13,7 @@ from typing import Any
 import schemathesis
 from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
+from conformance.client.connection import DIRECT, Connection
 from conformance.openapi import default_openapi_path
 from conformance.results import Finding
 from conformance.schema import passes, probes
@@ -31,6 +32,7 @@ def run_schema_checks(
     stateful: bool = True,
     timeout_s: float = 10.0,
     time_budget_s: float = 120.0,
+    connection: Connection = DIRECT,
 ) -> list[Finding]:
     """Run schemathesis against the target at `base_url` (ending in /v1) and map its outcomes.
 
@@ -42,7 +44,7 @@ def run_schema_checks(
     path = openapi_path or default_openapi_path()
     schema = _load_schema(path, base_url, max_examples)
     session = Session(schema, base_url.rstrip("/"), api_key, timeout_s,
-                      deadline=time.monotonic() + time_budget_s)
+                      deadline=time.monotonic() + time_budget_s, connection=connection)
     with _hypothesis_storage_outside_cwd():
         try:
             session.preflight()

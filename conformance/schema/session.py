@@ -20,6 +20,7 @@ import requests
 from schemathesis import Case, Response
 
 from conformance import halt
+from conformance.client.connection import DIRECT, Connection
 from conformance.evidence import Redactor
 from conformance.openapi.judge import default_judge
 from conformance.schema.bounded import NO_ANSWER, mount_bounded
@@ -51,17 +52,17 @@ class OutOfTime(Exception):
 
 class Session:
     def __init__(self, schema: Any, base_url: str, api_key: str | None, timeout_s: float,
-                 deadline: float):
+                 deadline: float, connection: Connection = DIRECT):
         self.schema = schema
         self.base_url = base_url
         self.api_key = api_key
+        self.connection = connection
         self.timeout_s = timeout_s
         self.deadline = deadline
-        self.http = requests.Session()
-        mount_bounded(self.http)  # a deadline per exchange and a cap on every answer body
-        redactor = Redactor(api_key)
+        self.http = _http_session(connection)
+        redactor = Redactor(api_key, *connection.secrets())
         self.findings = Findings(redactor)
-        self.evidence = SchemaEvidence(base_url, api_key, redactor)
+        self.evidence = SchemaEvidence(base_url, api_key, redactor, connection.auth_name)
         self.evaluator = Evaluator(self.findings, self.evidence, default_judge())
         self.operations = {operation_id_of(op): op for op in _operations(schema)}
         self._live: str | None = None
@@ -73,7 +74,11 @@ class Session:
         return time.monotonic() > self.deadline
 
     def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        return self.auth_with(self.api_key) if self.api_key else {}
+
+    def auth_with(self, key: str) -> dict[str, str]:
+        """The header that carries `key` (the run's, or a wrong one on purpose)."""
+        return dict([self.connection.auth(key)])
 
     def preflight(self) -> None:
         try:
@@ -143,10 +148,11 @@ class Session:
         halt.check()  # before schemathesis prepares anything: a stopped run sends nothing
         headers = self.auth() if headers is None else headers
         try:
-            # A redirect is an answer to evaluate, as the suite's own client takes it.
+            # A redirect is an answer to evaluate, as the suite's own client takes it;
+            # schemathesis would verify TLS its own way, not as the session says.
             response = case.call(base_url=self.base_url, headers=dict(headers),
                                  session=self.http, timeout=self.timeout_s,
-                                 allow_redirects=False)
+                                 allow_redirects=False, verify=self.http.verify)
         except NO_ANSWER as exc:
             error = f"{type(exc).__name__}: {str(exc)[:300]}"
             self.findings.failed(
@@ -169,6 +175,24 @@ class Session:
             # A request the client itself cannot build (e.g. an unencodable URL): not the
             # target's fault, so nothing to report about it.
             log.debug("skipped a case schemathesis could not send: %s", exc)
+
+
+def _http_session(connection: Connection) -> requests.Session:
+    http = requests.Session()
+    # Nothing from the environment: requests would let $REQUESTS_CA_BUNDLE override
+    # --cacert, route through $HTTPS_PROXY, and add ~/.netrc credentials. The suite's own
+    # client takes none of them either; --proxy and --cacert say it.
+    http.trust_env = False
+    mount_bounded(http)  # a deadline per exchange and a cap on every answer body
+    http.headers.update(dict(connection.headers))
+    http.params = dict(connection.query)
+    if connection.insecure:
+        http.verify = False
+    elif connection.cacert is not None:
+        http.verify = str(connection.cacert)
+    if connection.proxy is not None:
+        http.proxies = {"http": connection.proxy, "https": connection.proxy}
+    return http
 
 
 def _operations(schema: Any) -> list[Any]:

@@ -15,7 +15,8 @@ def test_answers_conform_to_the_openapi_document(uploads_target: Target) -> None
     since = len(uploads_target.recorder.failures)
     findings = run_schema_checks(
         uploads_target.base_url, uploads_target.api_key, openapi_path=uploads_target.openapi,
-        max_examples=uploads_target.profile.schema_examples, seed=uploads_target.seed)
+        max_examples=uploads_target.profile.schema_examples, seed=uploads_target.seed,
+        connection=uploads_target.connection)
     recorder = uploads_target.recorder
     for finding in findings:
         if finding.outcome is Outcome.PASS:

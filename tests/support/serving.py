@@ -1,7 +1,7 @@
 """Serving the tests' targets on 127.0.0.1, one way for each kind of target.
 
 - `serve_app(app)`: any ASGI app (a fake target, a wrapped emulator), uvicorn in a thread on a
-  socket bound before it starts; yields the base URL (ending in /v1).
+  socket bound before it starts; yields the base URL (ending in /v1); over TLS with `tls`.
 - `RawServer(handler)`: a raw-socket server for answers no server framework would send (hung,
   truncated, garbage); `read_request` reads one request off a connection.
 - `closed_port()` and `nothing_listening()`: a port, a base URL, where nothing listens.
@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -36,8 +37,10 @@ def _listening_socket() -> socket.socket:
 
 
 @contextlib.contextmanager
-def serve_app(app: Any, *, date_header: bool = True) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 (a free port) until the block ends; yields its base URL."""
+def serve_app(app: Any, *, date_header: bool = True,
+              tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 (a free port) until the block ends; yields its base URL
+    (https with `tls`, a certificate file and its key file)."""
     sock = _listening_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -49,6 +52,8 @@ def serve_app(app: Any, *, date_header: bool = True) -> Iterator[str]:
         date_header=date_header,
         server_header=False,
         timeout_graceful_shutdown=3,
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
@@ -60,7 +65,7 @@ def serve_app(app: Any, *, date_header: bool = True) -> Iterator[str]:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the test target did not start")
             time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}/v1"
     finally:
         server.should_exit = True
         thread.join(10)
