@@ -84,6 +84,15 @@ def _written(settings: RunSettings) -> dict[str, Path]:
             if (settings.report_dir / name).is_file()}
 
 
+def _version() -> str:
+    from conformance.reporting import versions
+
+    found = versions()
+    return (f"uploads-conformance {found['uploads-conformance']} (python {found['python']}, "
+            f"hypothesis {found['hypothesis']}, schemathesis {found['schemathesis']}, "
+            f"httpx {found['httpx']})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from conformance.emulator.cli import add_serve_arguments, serve_command
     from conformance.mutation import add_mutants_arguments, mutants_command
@@ -92,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="uploads-conformance",
         description="Conformance suite for the OpenAI Uploads API.")
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text, add, handler in (
         ("run", "test a target (default: the embedded emulator)", add_run_arguments,
