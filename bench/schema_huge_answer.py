@@ -4,8 +4,8 @@
 
 A raw server announces a 2 GiB body and streams zeros; one request goes through a
 requests.Session with the schema checks' `BoundedAdapter` (conformance/schema/bounded.py),
-which must stop at its cap (1 MiB, the client's too). Plain requests read the whole body into memory (a
-13 GB process was seen). Prints the process's peak resident set size before and after
+which must stop at its cap (1 MiB, the client's too). Plain requests read the whole body
+into memory (a 13 GB process was seen). Prints the process's peak resident set size before and after
 (`ru_maxrss`, KiB on Linux), and how much the server got to send.
 """
 

@@ -1,6 +1,6 @@
 """`uploads-conformance run | serve | mutants | report`: the command line.
 
-`run` parses its options (the table `conformance.run.OPTIONS`) into `RunSettings`, calls
+`run` parses its options (the table `conformance.options.OPTIONS`) into `RunSettings`, calls
 `conformance.run.run`, prints the summary and exits 0 conformant, 1 a MUST requirement
 failed, 2 the run could not be done. Errors a user can cause (bad arguments, an
 unreachable target, an unreadable file) end with one clear line, never a traceback.
@@ -20,10 +20,11 @@ from types import FrameType
 from conformance import halt
 from conformance.console_capture import captured_output
 from conformance.evidence import Redactor, redact_url
+from conformance.options import OPTIONS, settings_from_options
 from conformance.report import FORMATS
 from conformance.report.console import render_summary
 from conformance.reporting import EXIT_RUN_FAILED, failed_ids
-from conformance.run import OPTIONS, RunSettings, run, settings_from_options
+from conformance.run import RunSettings, run
 
 RUN_LOG = "run.log"  # in the report folder: pytest's output, the emulator's, the workers'
 

@@ -38,12 +38,13 @@ from conformance import halt
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
 from conformance.client.health import health
+from conformance.options import OPTIONS, settings_from_options
 from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
 from conformance.reporting import RunFacts, build_report, now_iso
 from conformance.results import RunReport, Untested
-from conformance.run import OPTIONS, RunSettings, publish, settings_from_options
+from conformance.run import RunSettings, publish
 from conformance.target import Target
 
 FINDINGS_KEY = "uploads_conformance_findings"

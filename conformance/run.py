@@ -1,13 +1,12 @@
-"""Running the suite: `RunSettings`, the one table of their options, and `run()`.
+"""Running the suite: `RunSettings` and `run()`.
 
     from conformance import RunSettings, run
     report = run(RunSettings(base_url="http://127.0.0.1:8000/v1", api_key=key))
 
 `run` checks the settings, runs the suite's pytest modules in this process with a
 `conformance.plugin.Collector` as a plugin instance, builds the `RunReport` once (start
-time, duration, baseline) and writes the four reports once. `OPTIONS` is the one table
-from which both the command line (`--base-url`) and the pytest plugin (`--uploads-base-url`)
-are built, so a setting has one name, one type and one help text.
+time, duration, baseline) and writes the four reports once. The options that set
+`RunSettings` are `conformance.options.OPTIONS`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from conformance import halt
 from conformance.client.connection import DIRECT, Connection
@@ -41,11 +40,7 @@ from conformance.reporting import (
 )
 from conformance.results import RunReport
 
-if TYPE_CHECKING:
-    from conformance.client import TargetClient
-
-__all__ = ["OPTIONS", "Option", "RunSettings", "SettingsError", "publish", "run",
-           "settings_from_options"]
+__all__ = ["RunSettings", "SettingsError", "publish", "run"]
 
 SUITE_INI = Path(__file__).parent / "suite" / "pytest.ini"
 # pytest's exit code when a session was interrupted (Ctrl-C, or `-x` before any test ran).
@@ -150,125 +145,15 @@ _PATH_FIELDS = frozenset({"report_dir", "openapi", "baseline", "write_baseline",
                           "hypothesis_home", "cacert"})
 
 
-# --- the options: one table for the command line and the pytest plugin ----------------------
-
-
-def _profile_names() -> Sequence[str]:
+def profile_names() -> Sequence[str]:
     return sorted(PROFILES)
 
 
-def _sdk_names() -> Sequence[str]:
+def sdk_names() -> Sequence[str]:
     # Looked up only when a parser is built: the adapters pull in the client and the oracle.
     from conformance.adapters.registry import SDK_CHOICES
 
     return SDK_CHOICES
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    """A setting as `uploads-conformance run --NAME` and the plugin's `--uploads-NAME` take it."""
-
-    name: str  # the RunSettings field it sets
-    help: str
-    type: Callable[[str], Any] | None = str  # None: a switch that takes no value
-    choices: Callable[[], Sequence[str]] | None = None
-    metavar: str | None = None
-    short: str | None = None  # the command line's short flag
-    env: str | None = None  # read when the option is not given, as the official SDKs do
-    in_plugin: bool = True  # offered by the pytest plugin too
-    repeat: bool = False  # may be given more than once; the values make a tuple
-
-    @property
-    def flags(self) -> list[str]:
-        long = "--" + self.name.replace("_", "-")
-        return [self.short, long] if self.short else [long]
-
-    @property
-    def plugin_flag(self) -> str:
-        return "--uploads-" + self.name.replace("_", "-")
-
-    @property
-    def plugin_dest(self) -> str:
-        return "uploads_" + self.name
-
-    def parser_arguments(self) -> dict[str, Any]:
-        """Keyword arguments for argparse's or pytest's `add_argument` / `addoption`.
-
-        Every default is None (False for a switch): RunSettings holds the defaults.
-        """
-        if self.type is None:
-            return {"action": "store_true", "help": self.help}
-        arguments: dict[str, Any] = {"type": self.type, "default": None, "help": self.help}
-        if self.repeat:
-            arguments["action"] = "append"
-        if self.choices is not None:
-            arguments["choices"] = list(self.choices())
-        if self.metavar is not None:
-            arguments["metavar"] = self.metavar
-        return arguments
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option("base_url", "the target, e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL; "
-           "without either, an embedded emulator)", metavar="URL", env="OPENAI_BASE_URL"),
-    Option("api_key", "the target's API key (default: $OPENAI_API_KEY); never written to a "
-           "report", metavar="KEY", env="OPENAI_API_KEY"),
-    Option("report_dir", "write report.json, junit.xml, report.md and report.html here "
-           "(default: reports/; under pytest, only when given)", type=Path, metavar="DIR"),
-    Option("profile", "how much to try (default: quick)", choices=_profile_names),
-    Option("seed", "reproduce an earlier run", type=int, metavar="N"),
-    # pytest-xdist has its own -n under pytest.
-    Option("workers", "run the suite's tests on this many pytest-xdist workers", type=int,
-           metavar="WORKERS", short="-n", in_plugin=False),
-    Option("openapi", "OpenAPI document for the schema checks (default: the project's)",
-           type=Path, metavar="PATH"),
-    Option("baseline", "accepted deviations: their failures do not fail the run", type=Path,
-           metavar="FILE", in_plugin=False),
-    Option("write_baseline", "write this run's failed requirements as a baseline file",
-           type=Path, metavar="FILE", in_plugin=False),
-    Option("fail_fast", "stop at the first MUST failure", type=None),
-    Option("sdk", "run the operations through this SDK (default: plain HTTP)",
-           choices=_sdk_names),
-    Option("sdk_driver", "run the operations through a driver program for another "
-           "language's SDK (docs/sdk-drivers.md)", metavar="COMMAND"),
-    Option("mutant", "test the embedded emulator with this mutant switched on",
-           metavar="NAME"),
-    Option("request_timeout", "seconds one exchange may take, connect to last byte, plus "
-           "one for each MiB sent or received (default: 30)", type=float, metavar="SECONDS"),
-    Option("give_up_after", "seconds of the run a misbehaving target may waste (requests "
-           "without an answer, retry waits on 429/503) before the run stops with exit 2 "
-           f"(default: {LOST_BUDGET_S:g})", type=float, metavar="SECONDS"),
-    Option("max_time", "seconds the whole run may take; past them it stops, reports what "
-           "it has and exits 2 (default: the profile's, 300 for quick)", type=float,
-           metavar="SECONDS"),
-    Option("rate_limit", "send at most this many requests a second (default: the "
-           "profile's, 2 for real-api, else no limit; 0: no limit)", type=float,
-           metavar="PER_SECOND"),
-    Option("header", "send this header with every request (repeatable; its value is "
-           "treated as a secret)", metavar="NAME:VALUE", repeat=True),
-    Option("query", "add this parameter to every request's URL, e.g. api-version=2024-10-21 "
-           "(repeatable)", metavar="NAME=VALUE", repeat=True),
-    Option("auth_header", "send the key in this header as it is (e.g. api-key), not as "
-           "Authorization: Bearer KEY", metavar="NAME"),
-    Option("cacert", "verify the target's TLS certificate against this CA bundle (PEM)",
-           type=Path, metavar="FILE"),
-    Option("insecure", "do not verify the target's TLS certificate", type=None),
-    Option("proxy", "send the requests through this http(s) proxy", metavar="URL"),
-)
-
-
-def settings_from_options(values: Mapping[str, Any], environ: Mapping[str, str]) -> RunSettings:
-    """RunSettings from parsed options, keyed by field name. An option that was not given
-    falls back to its environment variable (OPENAI_BASE_URL, OPENAI_API_KEY), then to the
-    RunSettings default."""
-    given: dict[str, Any] = {}
-    for option in OPTIONS:
-        value = values.get(option.name)
-        if value is None and option.env is not None:
-            value = environ.get(option.env) or None
-        if value is not None:
-            given[option.name] = tuple(value) if option.repeat else value
-    return RunSettings(**given)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -342,7 +227,7 @@ def _check(settings: RunSettings) -> None:
     """SettingsError with the reason when no run can be done with these settings."""
     if settings.profile not in PROFILES:
         raise SettingsError(f"unknown profile {settings.profile!r}; choose from "
-                            + ", ".join(_profile_names()))
+                            + ", ".join(profile_names()))
     if settings.workers < 1:
         raise SettingsError("-n must be at least 1")
     for name, value in (("--request-timeout", settings.request_timeout),
@@ -376,9 +261,9 @@ def _check(settings: RunSettings) -> None:
 def _check_adapter(settings: RunSettings) -> None:
     if settings.sdk and settings.sdk_driver:
         raise SettingsError("give --sdk or --sdk-driver, not both")
-    if settings.sdk and settings.sdk not in _sdk_names():
+    if settings.sdk and settings.sdk not in sdk_names():
         raise SettingsError(f"unknown SDK {settings.sdk!r}; choose from "
-                            + ", ".join(_sdk_names()))
+                            + ", ".join(sdk_names()))
     if settings.sdk and settings.sdk != "http":
         try:
             import openai  # noqa: F401
@@ -406,37 +291,11 @@ def _check_report_dir(report_dir: Path) -> None:
 
 
 def _check_reachable(settings: RunSettings) -> None:
-    from conformance.client import TargetClient, TargetUnreachable
+    from conformance.preflight import check_target
 
     assert settings.base_url is not None
-    api_key = settings.api_key
-    try:
-        with TargetClient(settings.base_url, api_key, max_retries=1,
-                          timeout=min(10.0, settings.request_timeout),
-                          connection=settings.connection()) as client:
-            client.check_reachable()
-            if api_key is not None:
-                _check_key_accepted(client)
-    except TargetUnreachable as error:
-        raise SettingsError(str(error)) from None
-    except halt.RunHalted as stopped:  # it wasted the budget before any test, or a signal
-        raise SettingsError(f"the target could not be tested: {stopped}") from None
-
-
-def _check_key_accepted(client: TargetClient) -> None:
-    """A run whose every request the target refuses with 401 tests nothing: say so first.
-
-    One harmless request with the key (cancelling an upload that was never issued) tells:
-    a target that takes the key answers it with a refusal of the ID (or anything else), and
-    only one that refuses the key answers 401. (A rotated CI secret is the usual cause.)
-    """
-    from conformance.api import CANCEL
-
-    answer = client.request("POST", CANCEL.path("upload_uploads_conformance_key_check"))
-    if answer.status == 401:
-        raise SettingsError(
-            "the target refused the API key with 401 (a request with it to "
-            f"{CANCEL.path('upload_…')}): check --api-key or OPENAI_API_KEY; nothing was tested")
+    check_target(settings.base_url, settings.api_key,
+                 timeout=min(10.0, settings.request_timeout), connection=settings.connection())
 
 
 def _pytest_args(settings: RunSettings) -> list[str]:

@@ -1,4 +1,5 @@
-"""A wrong API key is the user's mistake, not the target's: exit 2 naming the key, at once."""
+"""The user's mistakes, not the target's: a wrong API key or a base URL without the API
+exit 2 naming the cause, at once."""
 
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ def test_a_wrong_key_exits_2_saying_so_and_the_right_key_passes(tmp_path: Path) 
                                                  (tmp_path / "wrong").iterdir())):
         assert WRONG_KEY not in output
     assert right.returncode == 0, right.stdout[-2000:] + right.stderr[-2000:]
+
+
+def test_a_base_url_that_is_not_the_apis_exits_2_saying_so(tmp_path: Path) -> None:
+    with EmulatorServer(EmulatorConfig(api_key=RIGHT_KEY, test_controls=True)) as server:
+        origin = server.base_url.removesuffix("/v1")  # the usual mistake: no /v1
+        done = _run(origin, RIGHT_KEY, tmp_path / "origin")
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "no Uploads API at this base URL" in done.stderr and "/v1" in done.stderr
+    assert "NOT CONFORMANT" not in done.stdout

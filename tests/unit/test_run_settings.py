@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance import RunSettings
-from conformance.run import OPTIONS, settings_from_options
+from conformance.options import OPTIONS, settings_from_options
 
 KEY = "sk-api-secret-5b1f0e7c"
 
