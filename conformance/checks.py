@@ -51,7 +51,8 @@ class Checker:
     def __init__(self, recorder: Recorder, evidence: Callable[[], Sequence[Exchange]]):
         self.recorder = recorder
         self.evidence = evidence  # the recent exchanges, attached to a failure
-        self.waived: set[str] = set()  # requirements already failed: record, don't raise
+        # Requirements already failed, or left out by the selection: record, don't raise.
+        self.waived: set[str] = set(recorder.left_out)
         self.current_steps: list[str] = []  # the running example's steps, for a failure
         # The first failure raised since `first_failure` was reset: evidence for when
         # Hypothesis cannot replay a failure on a non-deterministic target.

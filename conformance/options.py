@@ -106,6 +106,13 @@ OPTIONS: tuple[Option, ...] = (
            type=Path, metavar="FILE"),
     Option("insecure", "do not verify the target's TLS certificate", type=None),
     Option("proxy", "send the requests through this http(s) proxy", metavar="URL"),
+    Option("requirements", "judge only these requirements: IDs or patterns, comma-separated "
+           "(e.g. 'COMPLETE-*,PART-SIZE-LIMIT'); a partial run is never called conformant",
+           metavar="IDS"),
+    Option("skip", "judge every requirement but these (IDs or patterns, comma-separated)",
+           metavar="IDS"),
+    Option("max_examples", "examples of the stateful exploration (default: the profile's, "
+           "100 for quick)", type=int, metavar="N"),
 )
 
 

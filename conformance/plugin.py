@@ -39,7 +39,6 @@ from conformance.adapters.registry import adapter_versions, close_adapter, make_
 from conformance.client import TargetClient
 from conformance.client.health import health
 from conformance.options import OPTIONS, settings_from_options
-from conformance.profiles import PROFILES
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
 from conformance.reporting import RunFacts, build_report, now_iso
@@ -70,6 +69,7 @@ class Collector:
     def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
         self.recorder = Recorder()
+        self.recorder.leave_out(settings.selection().left_out)
         self.errors: list[str] = []
         self.adapter_versions: dict[str, str] = {}
         self.ran_suite = False
@@ -184,6 +184,10 @@ def settings_from_config(config: pytest.Config) -> RunSettings:
     variables) give, with the seed its workers will share."""
     values = {o.name: config.getoption(o.plugin_dest) for o in OPTIONS if o.in_plugin}
     settings = settings_from_options(values, os.environ).with_seed()
+    try:
+        settings.selection()
+    except ValueError as error:  # a typo in an ID: one line, not a traceback
+        raise pytest.UsageError(f"uploads-conformance: {error}") from None
     settings = dataclasses.replace(settings, stop_at=time.time() + settings.run_time_limit())
     if values["report_dir"] is None:  # under pytest, report files only when asked for
         settings = dataclasses.replace(settings, report_dir=None)
@@ -211,7 +215,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
     settings = config.stash[_SETTINGS]
-    profile = PROFILES[settings.profile]
+    profile = settings.run_profile()
     base_url, api_key = settings.base_url, settings.api_key
     with ExitStack() as stack:
         if settings.hypothesis_home is not None:
@@ -228,6 +232,7 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             base_url, api_key, timeout=settings.request_timeout,
             rate_limit=settings.requests_per_second(), connection=connection))
         recorder = Recorder()
+        recorder.leave_out(settings.selection().left_out)
         adapter = make_adapter(settings.sdk, settings.sdk_driver, base_url=base_url,
                                api_key=api_key, client=client, recorder=recorder)
         stack.callback(close_adapter, adapter)  # registered after the client: closes first

@@ -70,13 +70,23 @@ class Recorder:
         self.not_testable: dict[str, str] = {}
         self.untested_causes: dict[str, str] = {}  # requirement -> Untested value
         self.first_failure_s: float | None = None  # seconds into the run, for mutant reports
+        # --requirements / --skip: requirement -> why it is not judged (nothing is recorded)
+        self.left_out: dict[str, str] = {}
 
     # --- what checks call -------------------------------------------------------------
 
+    def leave_out(self, left_out: dict[str, str]) -> None:
+        """Judge none of these requirements (the run's selection): what checks report of
+        them is dropped, and each is not testable for the reason given."""
+        self.left_out.update(left_out)
+
     def passed(self, requirement: str) -> None:
-        self.passes[requirement] += 1
+        if requirement not in self.left_out:
+            self.passes[requirement] += 1
 
     def observe(self, requirement: str, observation: str) -> None:
+        if requirement in self.left_out:
+            return
         self.observations.setdefault(requirement, Counter())[observation] += 1
 
     def cannot_test(self, requirement: str, reason: str,
@@ -88,6 +98,8 @@ class Recorder:
         self.untested_causes.setdefault(requirement, cause.value)
 
     def failed(self, finding: Finding, at_s: float | None = None) -> None:
+        if finding.requirement in self.left_out:
+            return
         self.failures.append(finding)
         if at_s is not None and self.first_failure_s is None:
             self.first_failure_s = at_s
@@ -150,7 +162,11 @@ class Recorder:
                 observations=[f"{text} (x{n})" for text, n in seen.most_common()][
                     :MAX_OBSERVATIONS_KEPT],
             )
-            if failures:
+            if req.id in self.left_out:
+                result.status = Outcome.NOT_TESTABLE
+                result.untested_cause = Untested.LEFT_OUT.value
+                result.not_testable_reason = self.left_out[req.id]
+            elif failures:
                 result.status = Outcome.FAIL
             elif req.level is requirements.Level.INFO:
                 result.status = Outcome.INFO if seen else Outcome.NOT_TESTABLE

@@ -17,7 +17,7 @@ from typing import Any
 
 from conformance.evidence import Redactor
 from conformance.recorder import Recorder
-from conformance.results import Outcome, RunReport
+from conformance.results import Outcome, RunReport, Untested
 
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_RUN_FAILED = 0, 1, 2
 
@@ -33,6 +33,7 @@ class RunFacts:
     adapter: str = "http"
     started_at: str = ""
     duration_s: float = 0.0
+    selection: str = ""  # --requirements / --skip, as given
 
 
 def versions() -> dict[str, str]:
@@ -52,6 +53,7 @@ def build_report(recorder: Recorder, errors: list[str], facts: RunFacts) -> RunR
         seed=facts.seed, started_at=facts.started_at or now_iso(),
         duration_s=facts.duration_s, versions=versions(), requirements=recorder.verdicts(),
         exit_status=0, verdict="", adapter=facts.adapter, errors=list(errors),
+        selection=facts.selection,
     )
     settle(report)
     return report
@@ -76,6 +78,16 @@ def settle(report: RunReport) -> None:
         report.verdict = (f"INCOMPLETE: {len(incomplete)} MUST requirement(s) never ran "
                           f"({', '.join(incomplete)}), so the run cannot call the target "
                           "conformant; see each one's reason")
+    elif report.selection and not _judged_any(report):
+        report.exit_status = EXIT_RUN_FAILED
+        report.verdict = (f"NOTHING TESTED: no requirement that {report.selection} selects "
+                          "could be tested on this target with these settings")
+    elif report.selection:
+        # A partial run passes what it judged; it cannot call the target conformant.
+        report.exit_status = EXIT_CONFORMANT
+        report.verdict = (f"SELECTED REQUIREMENTS PASS: every selected MUST requirement "
+                          f"that applies ran and passed ({report.selection}); a partial "
+                          "run, not a conformance verdict")
     elif summary["baseline_accepted"]:
         report.exit_status = EXIT_CONFORMANT
         report.verdict = ("CONFORMANT APART FROM THE BASELINE: no MUST failure beyond "
@@ -88,10 +100,18 @@ def settle(report: RunReport) -> None:
         extras.append(f"{summary['should_failed']} SHOULD requirement(s) failed")
     if summary["baseline_accepted"]:
         extras.append(f"{summary['baseline_accepted']} failure(s) accepted by the baseline")
-    if summary[Outcome.NOT_TESTABLE.value]:
-        extras.append(f"{summary[Outcome.NOT_TESTABLE.value]} requirement(s) not testable here")
+    left_out = sum(r.untested_cause == Untested.LEFT_OUT.value for r in report.requirements)
+    if summary[Outcome.NOT_TESTABLE.value] > left_out:
+        extras.append(f"{summary[Outcome.NOT_TESTABLE.value] - left_out} requirement(s) not "
+                      "testable here")
+    if left_out:
+        extras.append(f"{left_out} left out by the selection")
     if extras and not report.errors:
         report.verdict += " (" + "; ".join(extras) + ")"
+
+
+def _judged_any(report: RunReport) -> bool:
+    return any(r.status in (Outcome.PASS, Outcome.FAIL) for r in report.requirements)
 
 
 def run_failed_report(facts: RunFacts, error: str) -> RunReport:

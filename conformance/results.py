@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance.timeline import Row
 
-REPORT_SCHEMA_VERSION = "1.2"
+REPORT_SCHEMA_VERSION = "1.3"
 
 
 class Outcome(StrEnum):
@@ -80,6 +80,7 @@ class Untested(StrEnum):
     TARGET = "target"  # the target lacks what the check needs (test controls, downloads)
     SETTINGS = "settings"  # the run's settings leave it out (profile, no SDK, -n)
     INCOMPLETE = "incomplete"  # the suite's own reason: nothing ran it
+    LEFT_OUT = "left out"  # --requirements / --skip: the user chose not to judge it (1.3)
 
 
 @dataclass(slots=True)
@@ -125,11 +126,14 @@ class RunReport:
     adapter: str = "http"
     errors: list[str] = field(default_factory=list)  # why a run could not be done, if so
     baseline_file: str | None = None
+    selection: str = ""  # "--requirements X --skip Y": a partial run; "" judges everything
     schema_version: str = REPORT_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         data = {"schema_version": self.schema_version, **dataclasses.asdict(self)}
         del data["requirements"]  # last, after the summary: the long list reads at the end
+        if not data["selection"]:
+            del data["selection"]  # 1.3's field, there only in a partial run
         return {**data, "summary": self.summary(),
                 "requirements": [r.to_dict() for r in self.requirements]}
 

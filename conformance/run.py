@@ -26,7 +26,7 @@ from conformance import halt
 from conformance.client.connection import DIRECT, Connection
 from conformance.client.health import LOST_BUDGET_S, health
 from conformance.evidence import redact_url
-from conformance.profiles import PROFILES
+from conformance.profiles import PROFILES, Profile
 from conformance.reporting import (
     EXIT_RUN_FAILED,
     RunFacts,
@@ -39,6 +39,7 @@ from conformance.reporting import (
     write_baseline,
 )
 from conformance.results import RunReport
+from conformance.selection import Selection, describe
 
 __all__ = ["RunSettings", "SettingsError", "publish", "run"]
 
@@ -80,8 +81,22 @@ class RunSettings:
     cacert: Path | None = None  # verify the target's TLS certificate against this bundle
     insecure: bool = False  # do not verify it at all
     proxy: str | None = field(default=None, repr=False)  # an http(s) proxy URL
+    requirements: str | None = None  # --requirements: judge only these (IDs, patterns)
+    skip: str | None = None  # --skip: judge all but these
+    max_examples: int | None = None  # the stateful exploration's examples; None: profile's
     hypothesis_home: Path | None = None  # Hypothesis's caches; run(): a private temp dir
     stop_at: float | None = None  # run(): when --max-time passes (unix time), for workers
+
+    def run_profile(self) -> Profile:
+        """The profile, with what the options override."""
+        profile = PROFILES[self.profile]
+        if self.max_examples is not None:
+            profile = dataclasses.replace(profile, max_examples=self.max_examples)
+        return profile
+
+    def selection(self) -> Selection:
+        """What the run judges; ValueError (one line) for an item that names nothing."""
+        return Selection.parse(self.requirements, self.skip)
 
     def run_time_limit(self) -> float:
         return self.max_time if self.max_time is not None else PROFILES[self.profile].max_time_s
@@ -121,7 +136,8 @@ class RunSettings:
         adapter = self.sdk or (f"driver: {self.sdk_driver}" if self.sdk_driver else "http")
         return RunFacts(target=target, target_kind=kind, profile=self.profile,
                         seed=self.seed if self.seed is not None else 0, adapter=adapter,
-                        started_at=started_at, duration_s=duration_s)
+                        started_at=started_at, duration_s=duration_s,
+                        selection=describe(self.requirements, self.skip))
 
     def to_wire(self) -> dict[str, Any]:
         """Plain values, for xdist's channel to its workers (see conformance.plugin)."""
@@ -235,6 +251,12 @@ def _check(settings: RunSettings) -> None:
                         ("--max-time", settings.max_time)):
         if value is not None and not value > 0:
             raise SettingsError(f"{name} must be a number of seconds above 0")
+    if settings.max_examples is not None and settings.max_examples < 1:
+        raise SettingsError("--max-examples must be at least 1")
+    try:
+        settings.selection()
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
     if settings.rate_limit is not None and not settings.rate_limit >= 0:
         raise SettingsError("--rate-limit must be 0 (no limit) or a number of requests a "
                             "second above 0")

@@ -19,7 +19,7 @@ _ERROR_WIDTH = 110
 def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None) -> str:
     """A few lines for the terminal; `paths` are the written reports, if any."""
     lines = [f"uploads-conformance: {verdict_status(report)} (exit {report.exit_status})",
-             f"  {_line(report.verdict)}",
+             *_wrapped(report.verdict, "  "),
              f"  target {report.target} ({report.target_kind}), adapter {report.adapter}, "
              f"profile {report.profile}, seed {report.seed}, {report.duration_s:.1f} s",
              f"  {_counts_line(report)}"]
@@ -31,12 +31,17 @@ def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None) -
         lines.append(f"  {label:<15} {result.id} ({result.level}, {area(result.id)}): "
                      f"{_line(first)}")
     for error in report.errors:  # in full: it says why the run gives no verdict
-        lines.extend(textwrap.wrap(printable(" ".join(error.split())), _ERROR_WIDTH,
-                                   initial_indent="  ERROR           ",
-                                   subsequent_indent=" " * 18))
+        lines.extend(_wrapped(error, "  ERROR           ", " " * 18))
     if paths:
         lines.append("  reports: " + ", ".join(str(p) for p in paths.values()))
     return "\n".join(lines)
+
+
+def _wrapped(text: str, first: str, then: str = "  ") -> list[str]:
+    """The text in full (it says why), folded to the terminal's usual width."""
+    return textwrap.wrap(printable(" ".join(text.split())), _ERROR_WIDTH,
+                         initial_indent=first, subsequent_indent=then,
+                         break_on_hyphens=False)
 
 
 def _line(text: str) -> str:

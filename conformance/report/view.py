@@ -89,6 +89,9 @@ def verdict_status(report: RunReport) -> str:
     """One word or two for the whole run, from its exit status."""
     if report.exit_status == 2 and not report.errors and report.incomplete_musts():
         return "INCOMPLETE"  # it ran, but left a MUST untested: no verdict either way
+    if report.selection and not report.errors:  # a partial run is no verdict on the whole
+        return {0: "SELECTED PASS", 1: "NOT CONFORMANT"}.get(report.exit_status,
+                                                             "NOTHING TESTED")
     return {0: "CONFORMANT", 1: "NOT CONFORMANT"}.get(report.exit_status, "RUN FAILED")
 
 
@@ -191,7 +194,10 @@ def counts_line(report: RunReport) -> str:
     parts.append(fail)
     if s["baseline_accepted"]:
         parts.append(f"{s['baseline_accepted']} accepted by the baseline")
-    parts += [f"{s['info']} info", f"{s['not_testable']} not testable"]
+    left_out = sum(r.untested_cause == "left out" for r in report.requirements)
+    parts += [f"{s['info']} info", f"{s['not_testable'] - left_out} not testable"]
+    if left_out:
+        parts.append(f"{left_out} left out by the selection")
     return f"{len(report.requirements)} requirements: " + ", ".join(parts)
 
 

@@ -64,3 +64,12 @@ def test_settings_cross_to_xdist_workers_as_plain_values() -> None:
                            seed=9, hypothesis_home=Path("/tmp/h"))
     wire = execnet.loads(execnet.dumps(settings.to_wire()))  # what xdist's channel carries
     assert RunSettings.from_wire(wire) == settings
+
+
+def test_max_examples_overrides_only_the_profiles_examples() -> None:
+    from conformance.profiles import PROFILES
+
+    profile = RunSettings(profile="standard", max_examples=3).run_profile()
+    assert profile.max_examples == 3
+    assert profile.steps == PROFILES["standard"].steps
+    assert RunSettings(profile="standard").run_profile() == PROFILES["standard"]
