@@ -97,6 +97,7 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     from conformance.emulator.cli import add_serve_arguments, serve_command
     from conformance.mutation import add_mutants_arguments, mutants_command
+    from conformance.replay import add_replay_arguments, replay_command
     from conformance.report import add_report_arguments, report_command
 
     parser = argparse.ArgumentParser(
@@ -112,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
          mutants_command),
         ("report", "re-render reports from a report.json", add_report_arguments,
          report_command),
+        ("replay", "run a report's findings again: fixed, still failing or flaky?",
+         add_replay_arguments, replay_command),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         add(sub)

@@ -84,6 +84,8 @@ class Collector:
         for key, value in report.user_properties:
             if key == FINDINGS_KEY:
                 self.ran_suite = True
+                for finding in value["failures"]:  # which test to run again to replay it
+                    finding.setdefault("test", report.nodeid)
                 self.recorder.merge(value)
             elif key == ERROR_KEY:
                 self.errors.append(value)

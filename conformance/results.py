@@ -60,11 +60,14 @@ class Finding:
     source: str = ""  # which part of the suite produced it (test node id, "schemathesis", ...)
     # For operations sent at once: each one's interval and answer (a race's failure).
     timeline: list[Row] = field(default_factory=list)
+    test: str = ""  # the suite's test that found it ("test_probes.py::test_x"): for replay
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         if not self.timeline:  # schema 1.2: only a race's failure carries one
             del data["timeline"]
+        if not self.test:  # schema 1.3: only the findings of a run of the suite's tests
+            del data["test"]
         return data
 
     @classmethod

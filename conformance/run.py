@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -84,6 +85,7 @@ class RunSettings:
     requirements: str | None = None  # --requirements: judge only these (IDs, patterns)
     skip: str | None = None  # --skip: judge all but these
     max_examples: int | None = None  # the stateful exploration's examples; None: profile's
+    tests: tuple[str, ...] = ()  # only these of the suite's tests (node IDs); (): all
     hypothesis_home: Path | None = None  # Hypothesis's caches; run(): a private temp dir
     stop_at: float | None = None  # run(): when --max-time passes (unix time), for workers
 
@@ -272,6 +274,8 @@ def _check(settings: RunSettings) -> None:
                                 "`uploads-conformance serve --list-mutants`")
     _check_adapter(settings)
     _check_connection(settings)
+    for test in settings.tests:
+        _check_test(test)
     if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
         raise SettingsError(f"--base-url must be an http(s) URL, not {settings.base_url!r}")
     if settings.report_dir is not None:
@@ -305,6 +309,17 @@ def _check_connection(settings: RunSettings) -> None:
                             "them yet")
 
 
+# A suite test's node ID: a module of the suite and a test in it, nothing else (a report is
+# untrusted input, and a path there must not make pytest import a file of the report's).
+_TEST_ID = re.compile(r"(test_[a-z0-9_]+\.py)::[A-Za-z0-9_]+(\[[^\]/\\]*\])?")
+
+
+def _check_test(test: str) -> None:
+    match = _TEST_ID.fullmatch(test)
+    if match is None or not (SUITE_INI.parent / match.group(1)).is_file():
+        raise SettingsError(f"{test[:200]!r} is not a test of this version of the suite")
+
+
 def _check_report_dir(report_dir: Path) -> None:
     # Found out before the run, not after it: writing the reports is its last step.
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -323,8 +338,11 @@ def _check_reachable(settings: RunSettings) -> None:
 def _pytest_args(settings: RunSettings) -> list[str]:
     # Only the suite's own configuration: the settings reach the plugin through the
     # collector, so nothing of them (the key least of all) is on any command line.
-    args = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent),
-            "--pyargs", "conformance.suite"]
+    args = ["-c", str(SUITE_INI), "--rootdir", str(SUITE_INI.parent)]
+    if settings.tests:  # node IDs as a report names them, relative to the suite
+        args += [str(SUITE_INI.parent / test) for test in settings.tests]
+    else:
+        args += ["--pyargs", "conformance.suite"]
     if settings.fail_fast:
         args.append("-x")
     if settings.workers > 1:
