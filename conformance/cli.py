@@ -21,6 +21,7 @@ from conformance import halt
 from conformance.console_capture import captured_output
 from conformance.evidence import Redactor, redact_url
 from conformance.options import OPTIONS, settings_from_options
+from conformance.progress import Progress
 from conformance.report import FORMATS
 from conformance.report.console import render_summary
 from conformance.reporting import EXIT_RUN_FAILED, failed_ids
@@ -32,6 +33,13 @@ RUN_LOG = "run.log"  # in the report folder: pytest's output, the emulator's, th
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     for option in OPTIONS:
         parser.add_argument(*option.flags, **option.parser_arguments())
+    # How much the terminal shows: the console's, not the run's (the reports are the same).
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true",
+                          help="print only the summary, no progress lines")
+    loudness.add_argument("-v", "--verbose", action="store_true",
+                          help="also print each new failure's message as it is found, and "
+                          "why each untested requirement was not tested")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -43,9 +51,13 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         # The terminal is the suite's own: everything else goes, redacted, to the log.
         with captured_output(log, redactor) as console:
-            console.write(_announcement(settings, log))
+            progress = None
+            if not args.quiet:
+                console.write(_announcement(settings, log))
+                progress = Progress(console.write, live=console.isatty(),
+                                    verbose=args.verbose)
             try:
-                report = run(settings, progress=console.write)
+                report = run(settings, progress=progress)
             except OSError:
                 raise
             except Exception as error:  # a defect of the suite's: its traceback to the log
@@ -63,7 +75,7 @@ def run_command(args: argparse.Namespace) -> int:
     if report.exit_status == EXIT_RUN_FAILED and report.errors:
         print(f"uploads-conformance: error: {' '.join(report.errors[0].split())}",
               file=sys.stderr)
-    print(render_summary(report, _written(settings)))
+    print(render_summary(report, _written(settings), untested=args.verbose))
     if settings.write_baseline is not None and report.exit_status != EXIT_RUN_FAILED:
         print(f"baseline: {len(failed_ids(report))} accepted deviation(s) written to "
               f"{settings.write_baseline}")

@@ -89,6 +89,8 @@ class Console(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self._stream.write(self._redactor.text(text))
+        if not text.endswith("\n"):  # a status line redrawn in place: show it now
+            self._stream.flush()
         return len(text)
 
     def flush(self) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance import halt
 from conformance.client.connection import DIRECT, Connection
@@ -41,6 +41,9 @@ from conformance.reporting import (
 )
 from conformance.results import RunReport
 from conformance.selection import Selection, describe
+
+if TYPE_CHECKING:
+    from conformance.progress import Progress
 
 __all__ = ["RunSettings", "SettingsError", "publish", "run"]
 
@@ -177,11 +180,14 @@ def sdk_names() -> Sequence[str]:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def run(settings: RunSettings, progress: Callable[[str], None] | None = None) -> RunReport:
+def run(settings: RunSettings,
+        progress: Callable[[str], None] | Progress | None = None) -> RunReport:
     """Test the target the settings name, write the reports, return the report.
 
     `progress`, if given, gets a line (ending in a newline) as each of the suite's tests
-    ends: what the command line shows while pytest's own output goes to the run's log.
+    ends: what the command line shows while pytest's own output goes to the run's log. A
+    `conformance.progress.Progress` of the caller's own chooses how (a live status line,
+    the messages of new failures).
 
     Settings with which no run can be done (a bad value, an unreachable target, an
     unreadable baseline) give a report with exit status 2 and the reason in `errors`. A
@@ -207,7 +213,7 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
         collector = Collector(settings)
         plugins: list[object] = [collector]
         if progress is not None:
-            plugins.append(Progress(progress))
+            plugins.append(progress if isinstance(progress, Progress) else Progress(progress))
         code = int(pytest.main(_pytest_args(settings), plugins=plugins))
     facts = settings.facts(started_at, round(time.monotonic() - started, 2))
     report = collector.build_report(facts)

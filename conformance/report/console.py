@@ -16,8 +16,10 @@ _MESSAGE_WIDTH = 160
 _ERROR_WIDTH = 110
 
 
-def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None) -> str:
-    """A few lines for the terminal; `paths` are the written reports, if any."""
+def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None, *,
+                   untested: bool = False) -> str:
+    """A few lines for the terminal; `paths` are the written reports, if any; `untested`:
+    also a line for each requirement not tested, with why."""
     lines = [f"uploads-conformance: {verdict_status(report)} (exit {report.exit_status})",
              *_wrapped(report.verdict, "  "),
              f"  target {report.target} ({report.target_kind}), adapter {report.adapter}, "
@@ -30,6 +32,11 @@ def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None) -
         label = status_label(result)
         lines.append(f"  {label:<15} {result.id} ({result.level}, {area(result.id)}): "
                      f"{_line(first)}")
+    if untested:
+        for result in report.requirements:
+            if result.status is Outcome.NOT_TESTABLE and result.untested_cause != "left out":
+                lines.append(f"  {'NOT TESTABLE':<15} {result.id} ({result.level}): "
+                             f"{_line(result.not_testable_reason)}")
     for error in report.errors:  # in full: it says why the run gives no verdict
         lines.extend(_wrapped(error, "  ERROR           ", " " * 18))
     if paths:

@@ -12,8 +12,9 @@ MUTANT = ["--mutant", "md5-unchecked", "--seed", "1"]
 
 def test_a_skipped_requirement_neither_fails_the_run_nor_makes_it_conformant(
         tmp_path: Path) -> None:
-    done = run_suite(tmp_path, *MUTANT, "--skip", "COMPLETE-MD5")
+    done = run_suite(tmp_path, *MUTANT, "--skip", "COMPLETE-MD5", "--quiet")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert done.stdout.startswith("uploads-conformance: SELECTED PASS")  # --quiet: no more
     assert "SELECTED PASS" in done.stdout and "CONFORMANT (exit" not in done.stdout
     result = done.requirement("COMPLETE-MD5")
     assert result["status"] == "not_testable" and result["untested_cause"] == "left out"
@@ -21,8 +22,11 @@ def test_a_skipped_requirement_neither_fails_the_run_nor_makes_it_conformant(
 
 
 def test_a_selected_requirement_is_judged_with_few_examples(tmp_path: Path) -> None:
-    done = run_suite(tmp_path, *MUTANT, "--requirements", "complete-*", "--max-examples", "3")
+    done = run_suite(tmp_path, *MUTANT, "--requirements", "complete-*", "--max-examples", "3",
+                     "--verbose")
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "COMPLETE-MD5 failed: completion was accepted" in done.stdout  # as it was found
+    assert "NOT TESTABLE    SDK-" not in done.stdout  # left out, so not listed as untested
     statuses = done.statuses()
     assert statuses["COMPLETE-MD5"] == "fail"
     assert statuses["CREATE-VALID"] == "not_testable"
