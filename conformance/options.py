@@ -100,6 +100,10 @@ OPTIONS: tuple[Option, ...] = (
            "treated as a secret)", metavar="NAME:VALUE", repeat=True),
     Option("query", "add this parameter to every request's URL, e.g. api-version=2024-10-21 "
            "(repeatable)", metavar="NAME=VALUE", repeat=True),
+    Option("organization", "send this OpenAI-Organization header (default: $OPENAI_ORG_ID)",
+           metavar="ID", env="OPENAI_ORG_ID"),
+    Option("project", "send this OpenAI-Project header (default: $OPENAI_PROJECT_ID)",
+           metavar="ID", env="OPENAI_PROJECT_ID"),
     Option("auth_header", "send the key in this header as it is (e.g. api-key), not as "
            "Authorization: Bearer KEY", metavar="NAME"),
     Option("cacert", "verify the target's TLS certificate against this CA bundle (PEM)",

@@ -236,7 +236,8 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         recorder = Recorder()
         recorder.leave_out(settings.selection().left_out)
         adapter = make_adapter(settings.sdk, settings.sdk_driver, base_url=base_url,
-                               api_key=api_key, client=client, recorder=recorder)
+                               api_key=api_key, client=client, recorder=recorder,
+                               organization=settings.organization, project=settings.project)
         stack.callback(close_adapter, adapter)  # registered after the client: closes first
         target = Target(base_url=base_url, client=client, adapter=adapter, recorder=recorder,
                         profile=profile, clock_is_ours=clock_is_ours,

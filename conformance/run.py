@@ -82,6 +82,8 @@ class RunSettings:
     header: tuple[str, ...] = field(default=(), repr=False)
     query: tuple[str, ...] = ()  # "NAME=VALUE", added to every request's URL
     auth_header: str | None = None  # send the key as "NAME: KEY"; None: Authorization Bearer
+    organization: str | None = None  # OpenAI-Organization, as the official SDKs send it
+    project: str | None = None  # OpenAI-Project
     cacert: Path | None = None  # verify the target's TLS certificate against this bundle
     insecure: bool = False  # do not verify it at all
     proxy: str | None = field(default=None, repr=False)  # an http(s) proxy URL
@@ -113,9 +115,16 @@ class RunSettings:
 
     def connection(self) -> Connection:
         """How requests reach the target; ValueError when an option is malformed."""
-        return Connection.parse(headers=self.header, query=self.query,
+        return Connection.parse(headers=(*self.header, *self.identity_headers()),
+                                query=self.query,
                                 auth_header=self.auth_header, cacert=self.cacert,
                                 insecure=self.insecure, proxy=self.proxy)
+
+    def identity_headers(self) -> tuple[str, ...]:
+        """--organization and --project as headers ("NAME:VALUE"), as the SDKs send them."""
+        return tuple(f"{name}:{value}" for name, value in (
+            ("OpenAI-Organization", self.organization), ("OpenAI-Project", self.project))
+            if value)
 
     def secrets(self) -> tuple[str, ...]:
         """What no output may contain: the key and the connection's secrets."""
@@ -306,10 +315,12 @@ def _check_adapter(settings: RunSettings) -> None:
 
 def _check_connection(settings: RunSettings) -> None:
     try:
-        connection = settings.connection()
+        # --organization and --project reach an SDK through its own settings (make_adapter).
+        plain = dataclasses.replace(settings, organization=None, project=None).connection()
+        settings.connection()
     except ValueError as error:
         raise SettingsError(str(error)) from None
-    if connection != DIRECT and (settings.sdk not in (None, "http") or settings.sdk_driver):
+    if plain != DIRECT and (settings.sdk not in (None, "http") or settings.sdk_driver):
         raise SettingsError("--header, --query, --auth-header, --cacert, --insecure and "
                             "--proxy apply to plain HTTP runs; the SDK adapters do not take "
                             "them yet")

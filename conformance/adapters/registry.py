@@ -17,6 +17,7 @@ failure's evidence shows the SDK's requests too.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Final
 
@@ -33,8 +34,13 @@ SDK_CHOICES: Final = ("http", "openai-python", "openai-python-async")
 
 
 def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
-                 api_key: str | None, client: TargetClient, recorder: Recorder) -> Adapter:
+                 api_key: str | None, client: TargetClient, recorder: Recorder,
+                 organization: str | None = None, project: str | None = None) -> Adapter:
     """The adapter for `--sdk` / `--sdk-driver`; ValueError for a bad choice.
+
+    `organization` and `project` go to an SDK as its own settings (the Python SDK's
+    arguments, a driver's OPENAI_ORG_ID and OPENAI_PROJECT_ID), so that it sends them as
+    it would for a user; the plain HTTP adapter has them in its client's headers.
 
     An SDK that fails to start (the `openai` package missing, a driver that does not
     answer its hello) raises ImportError or DriverError with a message to show as is.
@@ -50,8 +56,11 @@ def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
     if sdk_driver:
         from conformance.adapters.driver import DriverAdapter
 
+        identity = {name: value for name, value in (("OPENAI_ORG_ID", organization),
+                                                    ("OPENAI_PROJECT_ID", project)) if value}
         return DriverAdapter(sdk_driver, base_url, api_key, recorder=recorder, sink=sink,
-                             timeout=client.timeout, fallback=fallback)
+                             timeout=client.timeout, fallback=fallback,
+                             env={**os.environ, **identity} if identity else None)
     from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
 
     classes = {"openai-python": OpenAIPythonAdapter,
@@ -59,7 +68,7 @@ def make_adapter(sdk: str | None, sdk_driver: str | None, *, base_url: str,
     if sdk not in classes:
         raise ValueError(f"unknown SDK {sdk!r}; choose one of {', '.join(SDK_CHOICES)}")
     return classes[sdk](base_url, api_key, recorder=recorder, sink=sink, timeout=client.timeout,
-                        fallback=fallback)
+                        fallback=fallback, organization=organization, project=project)
 
 
 def adapter_versions(adapter: Adapter) -> dict[str, str]:

@@ -95,8 +95,11 @@ class OpenAIPythonAdapter(SdkAdapter):
     def __init__(self, base_url: str, api_key: str | None, *, recorder: Recorder | None = None,
                  sink: Sink | None = None, timeout: float = 30.0,
                  fallback: Adapter | None = None, stream_parts: bool = True,
-                 judge: RequestJudge | None = None) -> None:
+                 judge: RequestJudge | None = None, organization: str | None = None,
+                 project: str | None = None) -> None:
         super().__init__(base_url, api_key, sink=sink, fallback=fallback)
+        # The SDK's own arguments (None: it reads OPENAI_ORG_ID / OPENAI_PROJECT_ID itself).
+        self.identity = {"organization": organization, "project": project}
         self.openai = load_openai()
         self.timeout = timeout
         self.stream_parts = stream_parts
@@ -123,7 +126,7 @@ class OpenAIPythonAdapter(SdkAdapter):
         transport = RecordingTransport(http.HTTPTransport(), self._wire)
         client = openai.DefaultHttpxClient(transport=transport, trust_env=self._trust_env)
         return openai.OpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0,
-                             timeout=self.timeout, http_client=client)
+                             timeout=self.timeout, http_client=client, **self.identity)
 
     def _invoke(self, capture: Capture, call: Callable[[Any], Any]) -> Any:
         token = CAPTURE.set(capture)
@@ -296,7 +299,8 @@ class OpenAIPythonAsyncAdapter(OpenAIPythonAdapter):
             client = openai.DefaultAsyncHttpxClient(transport=transport,
                                                     trust_env=self._trust_env)
             return openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key,
-                                      max_retries=0, timeout=self.timeout, http_client=client)
+                                      max_retries=0, timeout=self.timeout, http_client=client,
+                                      **self.identity)
 
         return self._loop.run(build(), self.timeout)
 
