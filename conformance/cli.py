@@ -20,7 +20,7 @@ from types import FrameType
 from conformance import halt
 from conformance.console_capture import captured_output
 from conformance.evidence import Redactor, redact_url
-from conformance.options import OPTIONS, settings_from_options
+from conformance.options import add_options, settings_from_options
 from conformance.progress import Progress
 from conformance.report import FORMATS
 from conformance.report.console import render_summary
@@ -31,8 +31,7 @@ RUN_LOG = "run.log"  # in the report folder: pytest's output, the emulator's, th
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    for option in OPTIONS:
-        parser.add_argument(*option.flags, **option.parser_arguments())
+    add_options(parser)
     # How much the terminal shows: the console's, not the run's (the reports are the same).
     loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true",
@@ -107,6 +106,8 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from conformance.cleanup_command import add_cleanup_arguments, cleanup_command
+    from conformance.compare_command import add_compare_arguments, compare_command
     from conformance.emulator.cli import add_serve_arguments, serve_command
     from conformance.mutation import add_mutants_arguments, mutants_command
     from conformance.replay import add_replay_arguments, replay_command
@@ -125,8 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
          mutants_command),
         ("report", "re-render reports from a report.json", add_report_arguments,
          report_command),
+        ("compare", "put runs side by side: a requirement matrix and what changed",
+         add_compare_arguments, compare_command),
         ("replay", "run a report's findings again: fixed, still failing or flaky?",
          add_replay_arguments, replay_command),
+        ("cleanup", "cancel the uploads a run left pending (from its report.json)",
+         add_cleanup_arguments, cleanup_command),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         add(sub)

@@ -5,7 +5,8 @@ type and one help text; `settings_from_options` turns parsed values into `RunSet
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import argparse
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,11 @@ from typing import Any
 from conformance.client.health import LOST_BUDGET_S
 from conformance.run import RunSettings, profile_names, sdk_names
 
-__all__ = ["OPTIONS", "Option", "settings_from_options"]
+__all__ = ["CONNECTION_OPTIONS", "OPTIONS", "Option", "add_options", "settings_from_options"]
+
+# The options that say how requests reach a target, for every command that sends some.
+CONNECTION_OPTIONS = ("base_url", "api_key", "request_timeout", "header", "query",
+                      "auth_header", "cacert", "insecure", "proxy", "organization", "project")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_examples", "examples of the stateful exploration (default: the profile's, "
            "100 for quick)", type=int, metavar="N"),
 )
+
+
+def add_options(parser: argparse.ArgumentParser, names: Iterable[str] | None = None) -> None:
+    """The options named (all without `names`) as arguments of a command's parser."""
+    chosen = OPTIONS if names is None else [o for o in OPTIONS if o.name in set(names)]
+    for option in chosen:
+        parser.add_argument(*option.flags, **option.parser_arguments())
 
 
 def settings_from_options(values: Mapping[str, Any], environ: Mapping[str, str]) -> RunSettings:

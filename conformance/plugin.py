@@ -38,6 +38,7 @@ from conformance import halt
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
 from conformance.client.health import health
+from conformance.client.ledger import CleanupSummary, UploadLedger
 from conformance.options import OPTIONS, settings_from_options
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
@@ -53,6 +54,8 @@ HALT_KEY = "uploads_conformance_halted"
 SETTINGS_KEY = "uploads_conformance_settings"  # in xdist's workerinput
 
 _SETTINGS = pytest.StashKey[RunSettings]()
+_CLEANUP = pytest.StashKey[dict[str, Any]]()  # this process's CleanupSummary, as a dict
+CLEANUP_KEY = "uploads_conformance_cleanup"  # a worker's, in its workeroutput
 _MAX_TIME = pytest.StashKey[threading.Timer]()
 
 
@@ -73,6 +76,8 @@ class Collector:
         self.errors: list[str] = []
         self.adapter_versions: dict[str, str] = {}
         self.ran_suite = False
+        self.cleanup = CleanupSummary()  # what the run left on the target, merged
+
         self.interrupted = False  # Ctrl-C or SIGTERM reached the session
         self.config: pytest.Config | None = None
 
@@ -114,12 +119,25 @@ class Collector:
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        summary = getattr(node, "workeroutput", {}).get(CLEANUP_KEY)
+        if summary is not None:
+            self.cleanup.merge(CleanupSummary.from_dict(summary))
+
+    @pytest.hookimpl(trylast=True)  # after pytest has torn the session's fixtures down
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        summary = session.config.stash.get(_CLEANUP, None)
+        if summary is not None:  # the run's own process ran the tests
+            self.cleanup.merge(CleanupSummary.from_dict(summary))
+
     def build_report(self, facts: RunFacts) -> RunReport | None:
         """The report of what the suite found; None if none of its tests ran."""
         if not self.ran_suite:
             return None
         report = build_report(self.recorder, self.errors, facts)
         report.versions.update(self.adapter_versions)
+        report.cleanup = self.cleanup.to_dict()
         return report
 
 
@@ -132,7 +150,9 @@ class _SessionCollector(Collector):
         self._started_at = now_iso()
         self._started = time.monotonic()
 
-    def pytest_sessionfinish(self) -> None:
+    @pytest.hookimpl(trylast=True)  # after pytest has torn the session's fixtures down
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        super().pytest_sessionfinish(session)
         facts = self.settings.facts(self._started_at,
                                     round(time.monotonic() - self._started, 2))
         report = self.build_report(facts)
@@ -230,9 +250,12 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             # expire the other workers' uploads.
             clock_is_ours = not hasattr(config, "workerinput")
         connection = settings.connection()
+        ledger = UploadLedger()
         client = stack.enter_context(TargetClient(
             base_url, api_key, timeout=settings.request_timeout,
-            rate_limit=settings.requests_per_second(), connection=connection))
+            rate_limit=settings.requests_per_second(), connection=connection, ledger=ledger))
+        # Before the client closes (and the adapter first): what is left pending is ended.
+        stack.callback(_end_of_run_cleanup, config, client, ledger)
         recorder = Recorder()
         recorder.leave_out(settings.selection().left_out)
         adapter = make_adapter(settings.sdk, settings.sdk_driver, base_url=base_url,
@@ -261,6 +284,17 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
                 "EXPIRY-ENFORCED", "the target's clock is shared by parallel workers; "
                 "run with -n 1 to test expiry", Untested.SETTINGS)
         yield target
+
+
+def _end_of_run_cleanup(config: pytest.Config, client: TargetClient,
+                        ledger: UploadLedger) -> None:
+    client.cancel_left_over()
+    summary = ledger.summary().to_dict()
+    worker_output = getattr(config, "workeroutput", None)
+    if worker_output is not None:  # to the controller, when this worker finishes
+        worker_output[CLEANUP_KEY] = summary
+    else:
+        config.stash[_CLEANUP] = summary
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.options import OPTIONS, settings_from_options
+from conformance.options import CONNECTION_OPTIONS, add_options, settings_from_options
 from conformance.results import Outcome, RunReport
 from conformance.run import RunSettings, run
 
@@ -36,9 +36,7 @@ __all__ = ["Replay", "add_replay_arguments", "replay_command", "replay_findings"
 
 TIMES = 3
 # The target options a replay takes from the run's table (one name, type and help each).
-_TARGET_OPTIONS = ("base_url", "api_key", "mutant", "request_timeout", "give_up_after",
-                   "header", "query", "auth_header", "cacert", "insecure", "proxy", "sdk",
-                   "sdk_driver")
+_TARGET_OPTIONS = (*CONNECTION_OPTIONS, "mutant", "give_up_after", "sdk", "sdk_driver")
 _EXTERNAL = "external"
 _MUTANT_KIND = "embedded emulator (mutant "
 
@@ -157,10 +155,7 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                         "--mutant's), not the report's target")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="write replay.json there")
-    by_name = {option.name: option for option in OPTIONS}
-    for name in _TARGET_OPTIONS:
-        option = by_name[name]
-        parser.add_argument(*option.flags, **option.parser_arguments())
+    add_options(parser, _TARGET_OPTIONS)
 
 
 def target_settings(report: RunReport, values: dict[str, Any], embedded: bool,

@@ -10,6 +10,7 @@ a stopped run (`conformance.halt`) sends nothing more; `rate_limit` paces the re
 from __future__ import annotations
 
 import json as jsonlib
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -24,6 +25,7 @@ from conformance.client.connection import DIRECT, Connection
 from conformance.client.controls import TestControls
 from conformance.client.deadline import DeadlineTransport
 from conformance.client.health import health
+from conformance.client.ledger import UploadLedger
 from conformance.client.multipart import MultipartForm
 from conformance.client.pace import Pace
 from conformance.client.retries import RetryPolicy
@@ -36,6 +38,10 @@ __all__ = ["MAX_ANSWER_BYTES", "Chunks", "TargetClient", "TargetUnreachable"]
 # An answer to request() larger than this is broken: the API's objects are a few hundred
 # bytes, and 64 parts in flight must not hold a GiB between them.
 MAX_ANSWER_BYTES: Final = 1024 * 1024
+# The end-of-run cleanup: every left-over upload's cancel, in a run that may have been
+# stopped because the target stopped answering.
+CLEANUP_BUDGET_S: Final = 20.0
+CLEANUP_REQUEST_S: Final = 5.0
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # No target answers at all: the run cannot be done.
 _UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
@@ -71,6 +77,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         sleep: Callable[[float], None] = halt.wait,
         rate_limit: float | None = None,
         connection: Connection = DIRECT,
+        ledger: UploadLedger | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -86,6 +93,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self._sleep = sleep
         self._pace = Pace(rate_limit)
         self._log: deque[Exchange] = deque(maxlen=history)
+        self.ledger = ledger  # the uploads this client saw created, for the run's cleanup
         self._controls = TestControls(self)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -226,6 +234,31 @@ class TargetClient(AbstractContextManager["TargetClient"]):
     def record_exchange(self, exchange: Exchange) -> None:
         """Adds an exchange made outside this client (an SDK's) to the recent log."""
         self._log.append(exchange)
+        if self.ledger is not None:
+            self.ledger.observe(exchange)
+
+    def cancel_left_over(self, budget_s: float = CLEANUP_BUDGET_S) -> None:
+        """Cancels every upload the ledger still has pending, within `budget_s` in all and
+        `CLEANUP_REQUEST_S` each: also in a stopped run, whose last requests these are (a
+        pending upload is the user's storage on a real target). No retry, no pacing."""
+        if self.ledger is None:
+            return
+        wire = Wire(self._http, self._redactor, timeout=min(self.timeout, CLEANUP_REQUEST_S),
+                    max_answer_bytes=self._wire.max_answer_bytes)
+        ends = time.monotonic() + budget_s
+        for upload in self.ledger.pending():
+            if time.monotonic() >= ends:
+                break  # what is left is reported by its ID
+            path = api.CANCEL.path(upload)
+            prepared = self._prepare(api.CANCEL.method, path, {}, True, None, True, "",
+                                     self._curl(api.CANCEL.method, self._url(path), {}, True),
+                                     False)
+            attempt = wire.send(prepared)
+            wire.finish(attempt, expect_json=False)
+            self._log.append(attempt.exchange)
+            # A refusal says it has ended already (completed, cancelled, expired, gone).
+            if attempt.exchange.status is not None and attempt.exchange.status < 500:
+                self.ledger.ended_at_end(upload)
 
     def recent(self, n: int | None = None) -> list[Exchange]:
         """The last n exchanges (all kept ones without n), oldest first."""
@@ -309,6 +342,8 @@ class TargetClient(AbstractContextManager["TargetClient"]):
     def _answer(self, attempt: Attempt, *, expect_json: bool) -> Answer:
         broke_now = attempt.response is not None
         content, parsed, json_error = self._wire.finish(attempt, expect_json=expect_json)
+        if self.ledger is not None:
+            self.ledger.observe(attempt.exchange)
         if broke_now and attempt.exchange.status is None:  # the answer's body broke off
             _lost(attempt.exchange.duration_s, "answer broken off", attempt)
         return Answer(attempt.exchange, attempt.exchange.status, parsed, json_error,

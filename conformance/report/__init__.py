@@ -1,6 +1,7 @@
-"""The reports of a run: report.json (the data), junit.xml, report.md and report.html.
+"""The reports of a run: report.json (the data), junit.xml, report.md, report.html and
+exchanges.har (the exchanges behind the findings, for a browser's network panel).
 
-    write_reports(report, out_dir)      all four files, from a RunReport
+    write_reports(report, out_dir)      every file, from a RunReport
     load_report(path)                   a RunReport from a report.json (ReportError if not)
     report_command / add_report_arguments
                                         `uploads-conformance report report.json [--out DIR]`
@@ -13,6 +14,7 @@ cut to fit. The schema of report.json is in report.schema.json, explained in SCH
 from __future__ import annotations
 
 from conformance.report.command import add_report_arguments, report_command
+from conformance.report.har import render_har
 from conformance.report.html import render_html
 from conformance.report.json_report import ReportError, dump_json, load_report, validate
 from conformance.report.junit import render_junit
@@ -25,6 +27,7 @@ __all__ = [
     "add_report_arguments",
     "dump_json",
     "load_report",
+    "render_har",
     "render_html",
     "render_junit",
     "render_markdown",

@@ -6,7 +6,14 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
-from conformance.report.view import area, clip, printable, status_label, verdict_status
+from conformance.report.view import (
+    area,
+    cleanup_line,
+    clip,
+    printable,
+    status_label,
+    verdict_status,
+)
 from conformance.report.view import counts_line as _counts_line
 from conformance.results import Outcome, RunReport
 
@@ -25,6 +32,8 @@ def render_summary(report: RunReport, paths: Mapping[str, Path] | None = None, *
              f"  target {report.target} ({report.target_kind}), adapter {report.adapter}, "
              f"profile {report.profile}, seed {report.seed}, {report.duration_s:.1f} s",
              f"  {_counts_line(report)}"]
+    if cleanup := cleanup_line(report):
+        lines.extend(_wrapped(cleanup[0].upper() + cleanup[1:], "  "))
     failed = [r for r in report.requirements if r.status is Outcome.FAIL]
     failed.sort(key=lambda r: (r.baseline, r.level != "MUST"))
     for result in failed:

@@ -270,3 +270,19 @@ def _exchange(exchange: Exchange, limits: Limits) -> ExchangeView:
         response=printable("\n".join(response)),
         curl=printable(clip(exchange.curl, max(limits.text_chars, 4 * limits.body_chars))),
     )
+
+
+def cleanup_line(report: RunReport) -> str:
+    """What the run made on its target and what it left there, in a sentence ("" when the
+    run made nothing: it could not start)."""
+    cleanup = report.cleanup
+    if not cleanup:
+        return ""
+    made = (f"the run created {cleanup['uploads_created']} upload(s) on the target "
+            f"({cleanup['parts_added']} part(s))")
+    left = cleanup["left_pending"]
+    if not left:
+        return f"{made}, and left none pending"
+    shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    return (f"{made}, and left {len(left)} pending: {shown} (`uploads-conformance cleanup "
+            "report.json` cancels them; they expire an hour after their creation anyway)")

@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from conformance.evidence import Redactor
+from conformance.report.har import render_har
 from conformance.report.html import render_html
 from conformance.report.json_report import dump_json
 from conformance.report.junit import render_junit
 from conformance.report.markdown import render_markdown
 from conformance.results import RunReport
 
-__all__ = ["FORMATS", "RENDERED", "write_reports"]
+__all__ = ["FORMATS", "RENDERED", "write_reports", "write_text_atomically"]
 
 # format name -> (file name, renderer)
 FORMATS: dict[str, tuple[str, Callable[[RunReport], str]]] = {
@@ -22,8 +23,9 @@ FORMATS: dict[str, tuple[str, Callable[[RunReport], str]]] = {
     "junit": ("junit.xml", render_junit),
     "markdown": ("report.md", render_markdown),
     "html": ("report.html", render_html),
+    "har": ("exchanges.har", render_har),
 }
-RENDERED = ("junit", "markdown", "html")  # what `uploads-conformance report` writes again
+RENDERED = ("junit", "markdown", "html", "har")  # what `uploads-conformance report` writes again
 
 
 def write_reports(report: RunReport, out_dir: Path, *, redact: Iterable[str | None] = (),
@@ -44,12 +46,13 @@ def write_reports(report: RunReport, out_dir: Path, *, redact: Iterable[str | No
         for redactor in redactors:
             text = redactor.text(text)
         path = out_dir / filename
-        _write_atomically(path, text)
+        write_text_atomically(path, text)
         written[name] = path
     return written
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """`text` into `path` whole or not at all: a reader never sees half a file."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:

@@ -20,7 +20,7 @@ def test_run_with_no_arguments_passes_the_emulator_and_writes_four_reports(
         tmp_path: Path) -> None:
     result = run_cli("run", "--seed", "11", report_dir=tmp_path, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for name in ("report.json", "junit.xml", "report.md", "report.html"):
+    for name in ("report.json", "junit.xml", "report.md", "report.html", "exchanges.har"):
         assert (tmp_path / name).stat().st_size > 0
     report = json.loads((tmp_path / "report.json").read_text())
     statuses = {r["id"]: r["status"] for r in report["requirements"]}

@@ -52,6 +52,9 @@ def test_a_stopped_run_exits_2_with_a_report_that_says_so(
     assert "CONFORMANT (exit 0)" not in out
     assert "Traceback" not in err
     assert KEY not in out + err
-    # The run cancels what it made; only an upload whose create was answered as the signal
-    # landed (before the suite could note it) may be left. Without the clean-up, over ten are.
+    # The run cancels what it made, at the end of each scenario and once more as it ends;
+    # only an upload whose create answer the signal cut off (the client never read it) may
+    # be left. Without the clean-up, over ten are.
     assert len(left) <= 1, f"{len(left)} upload(s) left pending on the target"
+    cleanup = report["cleanup"]  # what the run says it made and left
+    assert cleanup["uploads_created"] > 0 and cleanup["left_pending"] == []

@@ -30,8 +30,8 @@ def test_renders_again_beside_the_json(tmp_path: Path, capsys: pytest.CaptureFix
     written = write_reports(sample_report(), tmp_path, formats=["json"])
     assert _run(str(written["json"])) == 0
     assert {p.name for p in tmp_path.iterdir()} == {"report.json", "junit.xml", "report.md",
-                                                   "report.html"}
-    assert len(capsys.readouterr().out.splitlines()) == 3
+                                                   "report.html", "exchanges.har"}
+    assert len(capsys.readouterr().out.splitlines()) == 4
 
 
 def test_renders_into_another_folder(tmp_path: Path) -> None:

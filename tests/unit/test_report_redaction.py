@@ -10,7 +10,7 @@ from tests.support.report_samples import KEY, sample_report
 
 
 def test_the_key_planted_in_answers_reaches_no_file(written: dict[str, Path]) -> None:
-    assert set(written) == {"json", "junit", "markdown", "html"}
+    assert set(written) == {"json", "junit", "markdown", "html", "har"}
     for path in written.values():
         text = path.read_text(encoding="utf-8")
         assert KEY not in text, path.name
