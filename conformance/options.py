@@ -70,7 +70,8 @@ OPTIONS: tuple[Option, ...] = (
            "without either, an embedded emulator)", metavar="URL", env="OPENAI_BASE_URL"),
     Option("api_key", "the target's API key (default: $OPENAI_API_KEY); never written to a "
            "report", metavar="KEY", env="OPENAI_API_KEY"),
-    Option("report_dir", "write report.json, junit.xml, report.md and report.html here "
+    Option("report_dir", "write report.json, junit.xml, report.md, report.html and "
+           "exchanges.har here "
            "(default: reports/; under pytest, only when given)", type=Path, metavar="DIR"),
     Option("profile", "how much to try (default: quick)", choices=profile_names),
     Option("seed", "reproduce an earlier run", type=int, metavar="N"),

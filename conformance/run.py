@@ -5,7 +5,7 @@
 
 `run` checks the settings, runs the suite's pytest modules in this process with a
 `conformance.plugin.Collector` as a plugin instance, builds the `RunReport` once (start
-time, duration, baseline) and writes the four reports once. The options that set
+time, duration, baseline) and writes the reports once. The options that set
 `RunSettings` are `conformance.options.OPTIONS`.
 """
 
@@ -245,7 +245,7 @@ def run(settings: RunSettings,
 
 
 def publish(report: RunReport, settings: RunSettings) -> RunReport:
-    """The report with the API key scrubbed from it, its four files written into
+    """The report with the API key scrubbed from it, its files written into
     `settings.report_dir` (none when that is None)."""
     from conformance.report import write_reports
 

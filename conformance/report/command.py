@@ -15,7 +15,7 @@ __all__ = ["add_report_arguments", "report_command"]
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("report", type=Path, help="a report.json written by a run")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="where to write junit.xml, report.md and report.html "
+                        help="where to write junit.xml, report.md, report.html and exchanges.har "
                              "(default: beside the report.json)")
 
 
