@@ -106,6 +106,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from conformance.catalog_command import add_requirements_arguments, requirements_command
     from conformance.cleanup_command import add_cleanup_arguments, cleanup_command
     from conformance.compare_command import add_compare_arguments, compare_command
     from conformance.emulator.cli import add_serve_arguments, serve_command
@@ -132,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
          add_replay_arguments, replay_command),
         ("cleanup", "cancel the uploads a run left pending (from its report.json)",
          add_cleanup_arguments, cleanup_command),
+        ("requirements", "print the requirement catalog and the mutants that prove it",
+         add_requirements_arguments, requirements_command),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         add(sub)

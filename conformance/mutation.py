@@ -3,7 +3,9 @@
 Each run is a separate `uploads-conformance run --mutant NAME --fail-fast` process, so a
 mutant can neither crash nor slow down the others; `-n` runs several at once. The kill
 matrix says, per mutant, whether the suite caught it, which requirement did, how long it
-took and how many steps the shrunk example has. Exit 0 only when the clean emulator
+took and how many steps the shrunk example has. A mutant is killed only when one of the
+requirements it names (`caught_by`) failed: a fault charged to another rule is a check
+that blames the wrong thing, and counts as not killed. Exit 0 only when the clean emulator
 passes and every mutant is killed.
 """
 
@@ -31,12 +33,13 @@ RUN_TIMEOUT_S = 600
 class MutantResult:
     mutant: str
     description: str
-    killed: bool  # for the clean emulator: True means it (wrongly) failed
-    requirement: str  # the requirement that caught it ("" if none)
+    killed: bool  # by one of `expected`; for the clean emulator: True means it (wrongly) failed
+    requirement: str  # the MUST requirements that failed, comma-separated ("" if none)
     seconds: float
     steps: int  # steps in the shrunk example
     exit_status: int
     message: str = ""
+    expected: str = ""  # the mutant's caught_by, comma-separated
 
 
 def add_mutants_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +52,7 @@ def add_mutants_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def mutants_command(args: argparse.Namespace) -> int:
-    from conformance.emulator import MUTANTS
+    from conformance.emulator.mutants import CAUGHT_BY, MUTANTS
 
     names = list(MUTANTS)
     if args.only:
@@ -59,11 +62,11 @@ def mutants_command(args: argparse.Namespace) -> int:
             print(f"uploads-conformance: error: unknown mutant(s): {', '.join(unknown)}",
                   file=sys.stderr)
             return 2
-    runs = [(CLEAN, "no fault")] + [(n, MUTANTS[n]) for n in names]
+    runs = [(CLEAN, "no fault", ())] + [(n, MUTANTS[n], CAUGHT_BY[n]) for n in names]
     with tempfile.TemporaryDirectory(prefix="uploads-mutants-") as scratch, \
             ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
         results = list(pool.map(
-            lambda run: _run_one(run[0], run[1], args, Path(scratch)), runs))
+            lambda run: _run_one(run[0], run[1], run[2], args, Path(scratch)), runs))
     args.report_dir.mkdir(parents=True, exist_ok=True)
     (args.report_dir / "mutants.json").write_text(json.dumps(
         {"profile": args.profile, "seed": args.seed,
@@ -75,55 +78,72 @@ def mutants_command(args: argparse.Namespace) -> int:
     return 0 if not clean.killed and all(r.killed for r in mutants) else 1
 
 
-def _run_one(name: str, description: str, args: argparse.Namespace,
-             scratch: Path) -> MutantResult:
+def _run_one(name: str, description: str, caught_by: tuple[str, ...],
+             args: argparse.Namespace, scratch: Path) -> MutantResult:
     report_dir = scratch / name.strip("()").replace(" ", "-")
     command = [sys.executable, "-m", "conformance.cli", "run", "--profile", args.profile,
                "--seed", str(args.seed), "--report-dir", str(report_dir), "--fail-fast"]
     if name != CLEAN:
         command += ["--mutant", name]
+    expected = ", ".join(caught_by)
     started = time.monotonic()
     try:
         finished = subprocess.run(command, capture_output=True, text=True,
                                   timeout=RUN_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
-        return MutantResult(name, description, False, "", RUN_TIMEOUT_S, 0, 2, "timed out")
+        return MutantResult(name, description, False, "", RUN_TIMEOUT_S, 0, 2, "timed out",
+                            expected)
     seconds = round(time.monotonic() - started, 1)
     try:
         report = load_report(report_dir / "report.json")
     except ReportError as error:
         tail = " / ".join((finished.stderr or finished.stdout).strip().splitlines()[-3:])
         return MutantResult(name, description, False, "", seconds, 0, 2,
-                            f"no report ({error}): {tail}")
+                            f"no report ({error}): {tail}", expected)
     if report.exit_status == 2:
         tail = (finished.stderr or finished.stdout).strip().splitlines()[-3:]
         return MutantResult(name, description, False, "", seconds, 0, 2,
-                            "; ".join(report.errors) + " | " + " / ".join(tail))
+                            "; ".join(report.errors) + " | " + " / ".join(tail), expected)
     failed = [r for r in report.requirements
               if r.status is Outcome.FAIL and r.level == "MUST"]
-    first = failed[0].failures[0] if failed and failed[0].failures else None
+    # The clean emulator names no requirement: any MUST failure is its (false) kill.
+    own = [r for r in failed if r.id in caught_by] if name != CLEAN else failed
+    shown = own or failed  # the example of the expected kill, else of what did fail
+    first = shown[0].failures[0] if shown and shown[0].failures else None
     return MutantResult(
-        mutant=name, description=description, killed=report.exit_status == 1,
+        mutant=name, description=description, killed=report.exit_status == 1 and bool(own),
         requirement=", ".join(r.id for r in failed), seconds=seconds,
         steps=len(first.steps) if first else 0, exit_status=report.exit_status,
-        message=first.message if first else "; ".join(report.errors))
+        message=first.message if first else "; ".join(report.errors), expected=expected)
+
+
+def verdict(result: MutantResult) -> str:
+    """A mutant's row in one phrase: killed, killed by the wrong requirement, survived."""
+    if result.killed:
+        return "killed"
+    if result.exit_status == 2:
+        return "ERROR"
+    if result.requirement:
+        return f"killed by the wrong requirement: {result.requirement}"
+    return "SURVIVED"
 
 
 def render_matrix(results: list[MutantResult]) -> str:
     clean, mutants = results[0], results[1:]
     killed = sum(r.killed for r in mutants)
+    wrong = sum(verdict(r).startswith("killed by the wrong") for r in mutants)
     clean_verdict = f"FAILS (a false alarm): {clean.message}" if clean.killed else "passes"
     lines = [
         "# Kill matrix",
         "",
         f"Clean emulator: {clean_verdict} (exit {clean.exit_status}, {clean.seconds} s)",
-        f"Mutants killed: {killed} of {len(mutants)}",
+        f"Mutants killed: {killed} of {len(mutants)}"
+        + (f"; {wrong} caught by the wrong requirement, not counted" if wrong else ""),
         "",
-        "| mutant | result | caught by | seconds | steps | fault |",
-        "|---|---|---|---|---|---|",
+        "| mutant | result | caught by | expected | seconds | steps | fault |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in mutants:
-        verdict = "killed" if r.killed else ("ERROR" if r.exit_status == 2 else "SURVIVED")
-        lines.append(f"| {r.mutant} | {verdict} | {r.requirement or '-'} | {r.seconds} | "
-                     f"{r.steps} | {r.description} |")
+        lines.append(f"| {r.mutant} | {verdict(r)} | {r.requirement or '-'} | {r.expected} | "
+                     f"{r.seconds} | {r.steps} | {r.description} |")
     return "\n".join(lines) + "\n"

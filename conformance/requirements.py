@@ -2,6 +2,7 @@
 
 This is the map of the suite. Every check names the requirement(s) it verifies by ID, and
 reports are organised by requirement. IDs are stable: a renamed rule keeps its ID.
+`uploads-conformance requirements` prints it, with the emulator's mutants that prove each.
 
 Levels:
     MUST      a documented rule; a failure makes the target non-conformant (exit 1)
@@ -14,12 +15,17 @@ Sources are abbreviated:
     openapi   the public OpenAPI document of the API
     sdk       the official Python SDK (`openai`, `client.uploads`)
     rule N    rule N of the documented rules, as the project states them in docs/rules.md
+
+Needs (`NEEDS`): what a target or a run must offer for the requirement to be testable at
+all; without it the requirement is reported not testable, never failed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 
 class Level(StrEnum):
@@ -28,24 +34,60 @@ class Level(StrEnum):
     INFO = "INFO"
 
 
+TEST_CONTROLS: Final = "test-controls"
+FILE_ENDPOINTS: Final = "file-endpoints"
+SDK: Final = "sdk"
+CHUNKED_UPLOAD: Final = "chunked-upload"
+LARGE_PARTS: Final = "large-parts"
+
+NEEDS: Final[dict[str, str]] = {
+    # Each is where the suite reports the requirement not testable (plugin.py, target.py,
+    # suite/test_limit_bytes.py, suite/test_sdk.py, adapters/chunked.py).
+    TEST_CONTROLS: "the target's test controls (GET <base>/_conformance: a clock the suite "
+                   "can advance), a profile that uses them (not real-api) and -n 1",
+    FILE_ENDPOINTS: "the file endpoints: GET /files/{id} and GET /files/{id}/content serve "
+                    "a completed upload's file",
+    SDK: "an SDK adapter: --sdk or --sdk-driver",
+    CHUNKED_UPLOAD: "an SDK with a chunked upload helper (upload_file_chunked)",
+    LARGE_PARTS: "a profile that sends real 64 MiB parts (every profile but real-api)",
+}
+"""Each need's name and what it asks of the target or the run."""
+
+
 @dataclass(frozen=True, slots=True)
 class Requirement:
     id: str
     level: Level
     title: str
     source: str
-    # True when the check needs the target's test controls (a clock the suite can advance).
-    needs_test_controls: bool = False
+    needs: tuple[str, ...] = ()  # names from NEEDS
+    area: str = ""  # the part of the API it is about: its section of the catalog
+
+    @property
+    def needs_test_controls(self) -> bool:
+        return TEST_CONTROLS in self.needs
 
 
-def _req(id: str, level: Level, title: str, source: str, **kw: bool) -> Requirement:
-    return Requirement(id, level, title, source, **kw)
+def _req(id: str, level: Level, title: str, source: str,
+         needs: tuple[str, ...] = ()) -> Requirement:
+    return Requirement(id, level, title, source, needs)
+
+
+def _sections(*items: str | Requirement) -> tuple[Requirement, ...]:
+    """The requirements, each in the area named last before it."""
+    area, found = "", list[Requirement]()
+    for item in items:
+        if isinstance(item, str):
+            area = item
+        else:
+            found.append(dataclasses.replace(item, area=area))
+    return tuple(found)
 
 
 M, S, INFO = Level.MUST, Level.SHOULD, Level.INFO
 
-_ALL: tuple[Requirement, ...] = (
-    # --- create -------------------------------------------------------------------------
+_ALL: tuple[Requirement, ...] = _sections(
+    "create",
     _req("CREATE-VALID", M,
          "A valid create request is answered 200 with an Upload in status pending that echoes "
          "filename, purpose and bytes.", "api-ref createUpload"),
@@ -60,7 +102,7 @@ _ALL: tuple[Requirement, ...] = (
     _req("UPLOAD-CREATED-AT", S,
          "An Upload's created_at is the target's current time (within a minute).",
          "api-ref Upload"),
-    # --- objects ------------------------------------------------------------------------
+    "objects",
     _req("OBJECT-UPLOAD", M,
          "Every Upload answer has id, object 'upload', bytes, created_at, expires_at, filename, "
          "purpose and a known status, with the documented types.", "api-ref Upload"),
@@ -75,13 +117,13 @@ _ALL: tuple[Requirement, ...] = (
          "{error: {message, type, param, code}}.", "rule 10; api-ref errors"),
     _req("IDS-UNIQUE", M,
          "Upload IDs and part IDs are never reused.", "api-ref Upload.id, UploadPart.id"),
-    # --- parts --------------------------------------------------------------------------
+    "parts",
     _req("PART-VALID", M,
          "A part of 1 byte up to 64 MiB added to a pending upload is accepted.",
          "api-ref addUploadPart"),
     _req("PART-SIZE-LIMIT", M,
          "A part of exactly 64 MiB is accepted; a part of 64 MiB + 1 byte is refused.",
-         "rule 1; sdk default part size"),
+         "rule 1; sdk default part size", needs=(LARGE_PARTS,)),
     _req("PART-PARALLEL", M,
          "Parts added in parallel are all accepted and all usable at completion.", "rule 4"),
     _req("PART-AFTER-END", M,
@@ -91,7 +133,7 @@ _ALL: tuple[Requirement, ...] = (
     _req("PART-INVALID", M,
          "A part request without a 'data' file field, or not multipart, is refused with a 4xx.",
          "rule 10; api-ref addUploadPart"),
-    # --- complete -----------------------------------------------------------------------
+    "complete",
     _req("COMPLETE-VALID", M,
          "Completing a pending upload with its parts, sizes matching, is answered 200 with "
          "status completed.", "api-ref completeUpload"),
@@ -112,34 +154,35 @@ _ALL: tuple[Requirement, ...] = (
     _req("COMPLETE-INVALID", M,
          "A complete request with missing, mistyped or unknown fields is refused with a 4xx.",
          "rule 10; openapi CompleteUploadRequest"),
-    # --- cancel -------------------------------------------------------------------------
+    "cancel",
     _req("CANCEL-VALID", M,
          "Cancelling a pending upload is answered 200 with status cancelled.",
          "api-ref cancelUpload"),
     _req("CANCEL-STATE", M,
          "Cancelling a completed upload, or an unknown upload, is refused.",
          "rule 8; api-ref cancelUpload"),
-    # --- expiry -------------------------------------------------------------------------
+    "expiry",
     _req("EXPIRY-ENFORCED", M,
          "Once an upload's hour has passed it accepts no part, completion or cancel.",
-         "rule 3", needs_test_controls=True),
-    # --- content ------------------------------------------------------------------------
+         "rule 3", needs=(TEST_CONTROLS,)),
+    "content",
     _req("CONTENT-BYTES", M,
          "Where the target serves GET /files/{id}/content, it returns the assembled bytes "
-         "exactly.", "rule 5; rule 9"),
-    # --- races --------------------------------------------------------------------------
+         "exactly.", "rule 5; rule 9", needs=(FILE_ENDPOINTS,)),
+    "races",
     _req("RACE-LINEARIZABLE", M,
          "Operations racing on one upload (a completion or cancel with part additions, "
          "completions with each other, a completion with a cancel) are answered, and end "
          "in a state, as some order of those operations allows.", "rule 4; rule 8"),
-    # --- auth and robustness ------------------------------------------------------------
+    "robustness",
     _req("AUTH-REQUIRED", M,
          "Every operation without credentials, or with a wrong key, is answered 401.",
          "rule 10; api-ref authentication"),
     _req("NO-SERVER-ERROR", M,
          "No request, however malformed, is answered with a 5xx or a broken answer.",
          "rule 10"),
-    # --- schema-driven (schemathesis against the project's OpenAPI document) ------------
+    # schemathesis against the project's OpenAPI document
+    "schema",
     _req("SCHEMA-RESPONSE", M,
          "Every answer's status code and body conform to the OpenAPI document.",
          "openapi (the project's own document)"),
@@ -148,24 +191,26 @@ _ALL: tuple[Requirement, ...] = (
     _req("SCHEMA-NEGATIVE", M,
          "Requests that break the OpenAPI document's request schema are refused with a 4xx.",
          "openapi; rule 10"),
-    # --- SDKs (--sdk / --sdk-driver) ----------------------------------------------------
+    # --sdk / --sdk-driver
+    "sdk",
     _req("SDK-REQUEST-CONFORMS", M,
          "Every operation an SDK runs is one request that conforms to the OpenAPI document: "
          "method, path, content type, a JSON body valid against the schema and holding exactly "
          "the fields the SDK was given, a part as the multipart file field 'data' holding its "
          "bytes, no body on cancel, and Authorization: Bearer <the key>.",
-         "openapi (the project's own document); sdk"),
+         "openapi (the project's own document); sdk", needs=(SDK,)),
     _req("SDK-RESULT-MATCHES", M,
          "What an SDK gives back matches what the target sent: a result whose fields equal the "
          "answer's; for a refusal, the exception class of its status (400 BadRequestError, 404 "
          "NotFoundError, 409 ConflictError, ...) carrying that status and error body; for no "
-         "answer, a connection error.", "sdk"),
+         "answer, a connection error.", "sdk", needs=(SDK,)),
     _req("SDK-CHUNKED-UPLOAD", M,
          "An SDK's chunked upload helper sends parts no larger than the part size, holding the "
          "file's bytes in order, completes with their IDs in that order, and leaves a completed "
          "upload holding the file's bytes (an empty file included).",
-         "sdk upload_file_chunked"),
-    # --- left open: observed, never failed ----------------------------------------------
+         "sdk upload_file_chunked", needs=(SDK, CHUNKED_UPLOAD)),
+    # observed, never failed
+    "left open",
     _req("OPEN-REFUSAL-CODE", INFO,
          "Which 4xx code the target uses for each kind of refusal.", "left open"),
     _req("OPEN-ZERO-BYTE-PART", INFO,

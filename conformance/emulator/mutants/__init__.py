@@ -1,10 +1,11 @@
 """The emulator's mutants: named, realistic faults, one per name, that the suite must catch.
 
 Each mutant is a subclass of the clean `Rules` that overrides the one decision it gets
-wrong; its name, its description and its fault are together, here and nowhere else:
-`faults.py` holds the faults a single request shows, `races.py` those only overlapping
-requests show. `MUTANT_RULES` lists them, `MUTANTS` maps each name to its description, and
-`rules_for` gives the rules an emulator runs with (`EmulatorConfig(mutant=NAME)`).
+wrong; its name, its description, the requirement(s) that must catch it and its fault
+are together, here and nowhere else: `faults.py` holds the faults a single request shows,
+`races.py` those only overlapping requests show. `MUTANT_RULES` lists them, `MUTANTS` maps
+each name to its description, `CAUGHT_BY` to its requirement IDs, and `rules_for` gives
+the rules an emulator runs with (`EmulatorConfig(mutant=NAME)`).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from .races import (
     PartRecordedLate,
 )
 
-__all__ = ["MUTANTS", "MUTANT_RULES", "Mutant", "rules_for"]
+__all__ = ["CAUGHT_BY", "MUTANTS", "MUTANT_RULES", "Mutant", "rules_for"]
 
 MUTANT_RULES: tuple[type[Mutant], ...] = (
     PartLimitOffByOne, PartLimitMissing, UploadLimitOffByOne, UploadLimitMissing,
@@ -72,6 +73,9 @@ MUTANT_RULES: tuple[type[Mutant], ...] = (
 
 MUTANTS: dict[str, str] = {mutant.name: mutant.description for mutant in MUTANT_RULES}
 """Each mutant's name and what its fault is, in the kill matrix's order."""
+
+CAUGHT_BY: dict[str, tuple[str, ...]] = {mutant.name: mutant.caught_by for mutant in MUTANT_RULES}
+"""Each mutant's name and the requirement IDs of which one must fail for it to be killed."""
 
 _BY_NAME: dict[str, type[Mutant]] = {mutant.name: mutant for mutant in MUTANT_RULES}
 

@@ -69,6 +69,9 @@ class LostUpdate(Mutant):
     name = "lost-update"
     description = ("parallel part additions read-modify-write the part list around a 50 ms "
                    "await, losing parts")
+    # The valid completion refused after parallel parts is charged to COMPLETE-ORDER when it
+    # carries the md5 (the parts' arrival order is unknown), to PART-PARALLEL without.
+    caught_by = ("PART-PARALLEL", "COMPLETE-ORDER")
 
     async def record_part(self, upload: UploadRecord,
                           admit: Callable[[], Awaitable[PartRecord]]) -> PartRecord:
@@ -79,6 +82,7 @@ class LostUpdateOnAYield(Mutant):
     name = "lost-update-on-a-yield"
     description = ("parallel part additions read-modify-write the part list around a bare "
                    "yield to the event loop, losing parts")
+    caught_by = ("PART-PARALLEL", "COMPLETE-ORDER")
 
     async def record_part(self, upload: UploadRecord,
                           admit: Callable[[], Awaitable[PartRecord]]) -> PartRecord:
@@ -89,6 +93,7 @@ class ByteCountRace(Mutant):
     name = "byte-count-race"
     description = ("the running byte total is read, then written back after a yield, unlocked: "
                    "parallel parts lose bytes")
+    caught_by = ("PART-PARALLEL", "COMPLETE-ORDER")
 
     async def record_part(self, upload: UploadRecord,
                           admit: Callable[[], Awaitable[PartRecord]]) -> PartRecord:
@@ -105,6 +110,7 @@ class PartIdCounter(Mutant):
     name = "part-id-counter"
     description = ("part IDs come from a counter read, then written back after a yield: "
                    "parts sent at once get the same ID")
+    caught_by = ("IDS-UNIQUE",)
 
     def __init__(self) -> None:
         self._last_id = 0
@@ -120,6 +126,7 @@ class PartRecordedLate(Mutant):
     name = "part-recorded-late"
     description = ("a part is answered at once and recorded 10 ms later in the background: "
                    "a completion right after it does not know it")
+    caught_by = ("COMPLETE-VALID", "COMPLETE-MD5")
 
     async def record_part(self, upload: UploadRecord,
                           admit: Callable[[], Awaitable[PartRecord]]) -> PartRecord:
@@ -139,6 +146,7 @@ class PartNotRechecked(Mutant):
     name = "part-not-rechecked"
     description = ("a part is checked when it starts, not again once its bytes are in: one "
                    "ending after a completion or cancel is taken")
+    caught_by = ("PART-AFTER-END",)
 
     def rechecks_part_on_arrival(self) -> bool:
         return False  # the window: however long the part's bytes take to arrive
@@ -149,6 +157,7 @@ class CompletionRace(Mutant):
     name = "completion-race"
     description = ("completion reads the status, then writes completed 0.5 ms later: "
                    "completions sent at once all succeed")
+    caught_by = ("RACE-LINEARIZABLE",)
 
     async def complete_upload(self, upload: UploadRecord, check: Check,
                               apply: Apply) -> UploadRecord:
@@ -159,6 +168,7 @@ class CancelCheckThenAct(Mutant):
     name = "cancel-check-then-act"
     description = ("cancel reads the status, waits 20 ms for its store, then writes "
                    "cancelled: a racing completion and cancel both succeed")
+    caught_by = ("RACE-LINEARIZABLE",)
 
     async def cancel_upload(self, upload: UploadRecord, check: Check,
                             apply: Apply) -> UploadRecord:
@@ -169,6 +179,8 @@ class CancelAppliedLate(Mutant):
     name = "cancel-applied-late"
     description = ("a cancel is answered at once and applied 10 ms later in the background: "
                    "a part sent right after it is taken")
+    # Until it is applied, a completion (probes) or a part (races) after it is taken.
+    caught_by = ("COMPLETE-STATE", "PART-AFTER-END")
 
     async def cancel_upload(self, upload: UploadRecord, check: Check,
                             apply: Apply) -> UploadRecord:
