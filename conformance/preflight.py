@@ -54,6 +54,13 @@ def _check_key_accepted(client: TargetClient) -> None:
 
 def _check_base_path(client: TargetClient) -> None:
     answer = client.request("POST", CREATE.path(), json={})
+    if answer.status in (401, 403):  # a create with any key, well formed or not, is a 400
+        why = "asks for an API key" if answer.status == 401 else \
+            "refuses the key (forbidden: a key without the permission, or in the wrong header)"
+        raise NotTestable(
+            f"the target answered {answer.status} to POST {client.display_url}"
+            f"{CREATE.path()}: it {why}; check --api-key or OPENAI_API_KEY and "
+            "--auth-header; nothing was tested")
     if answer.status in (404, 405):
         raise NotTestable(
             f"the target answered {answer.status} to POST {client.display_url}"

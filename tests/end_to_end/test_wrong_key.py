@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from conformance.emulator import EmulatorConfig, EmulatorServer
 from tests.support.cli import CliRun, run_cli
+from tests.support.serving import serve_app
 
 RIGHT_KEY = "sk-right-key-for-the-wrong-key-test"
 WRONG_KEY = "sk-wrong-key-for-the-wrong-key-test"
@@ -40,3 +42,25 @@ def test_a_base_url_that_is_not_the_apis_exits_2_saying_so(tmp_path: Path) -> No
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "no Uploads API at this base URL" in done.stderr and "/v1" in done.stderr
     assert "NOT CONFORMANT" not in done.stdout
+
+
+def test_no_key_for_a_target_that_wants_one_exits_2_saying_so(tmp_path: Path) -> None:
+    with EmulatorServer(EmulatorConfig(api_key=RIGHT_KEY, test_controls=True)) as server:
+        done = run_cli("run", "--base-url", server.base_url, report_dir=tmp_path, timeout=120)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "asks for an API key" in done.stderr and "NOT CONFORMANT" not in done.stdout
+
+
+def test_a_key_the_target_forbids_exits_2_saying_so(tmp_path: Path) -> None:
+    async def forbidden(scope: dict, receive: object, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 403,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"error": {"message": "no"}}'})
+
+    with serve_app(forbidden) as base_url:
+        done = _run(base_url, RIGHT_KEY, tmp_path)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "refuses the key (forbidden" in done.stderr
+    assert RIGHT_KEY not in done.stdout + done.stderr
