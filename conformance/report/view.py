@@ -157,6 +157,7 @@ class ReportView:
     limits: Limits
     verdict_status: str
     counts: str  # "45 requirements: 30 pass, 2 fail (1 MUST, 1 SHOULD), ..."
+    cleanup: str  # what the run made on the target and left there ("": nothing)
     versions: str
     requirements: list[RequirementView]
     failed: list[RequirementView]  # FAIL, not accepted: MUST first
@@ -175,6 +176,7 @@ class ReportView:
             limits=limits,
             verdict_status=verdict_status(report),
             counts=counts_line(report),
+            cleanup=cleanup_line(report),
             versions=", ".join(f"{k} {v}" for k, v in sorted(report.versions.items())),
             requirements=views,
             failed=failed,

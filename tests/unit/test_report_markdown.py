@@ -81,3 +81,18 @@ def test_a_run_that_could_not_be_done() -> None:
     text = render_markdown(report)
     assert "**Result: RUN FAILED** (exit 2)" in text
     assert "- target unreachable \\| &lt;b&gt;ConnectError&lt;/b&gt;" in text
+
+
+def test_what_the_run_left_on_the_target_is_said(report: RunReport) -> None:
+    from conformance.report.console import render_summary
+
+    report.cleanup = {"uploads_created": 7, "bytes_declared": 70, "parts_added": 9,
+                      "ended_by_the_run": 5, "ended_at_end": 1,
+                      "left_pending": ["upload_left_1"]}
+    said = "created 7 upload(s) on the target (9 part(s)), and left 1 pending: upload\\_left\\_1"
+    assert said in render_markdown(report)
+    assert "uploads-conformance cleanup" in render_summary(report).replace("\n  ", " ")
+    report.cleanup["left_pending"] = []
+    assert "and left none pending" in render_markdown(report)
+    report.cleanup = None
+    assert "On the target" not in render_markdown(report)
