@@ -3,16 +3,19 @@
     CatchServerErrors -> BearerAuth -> (Starlette's exception handling) -> routes
     routes: UploadRoutes (+ ClockControls when test controls are on)
     UploadRoutes -> UploadService -> FileStore (completed files)
-                 -> Storage (spool files), OffsetClock (time)
+                 -> Storage (spool files), MetadataStore (kept records), OffsetClock (time)
     Rules (mutants.rules_for(config.mutant)): one object, handed to every piece that makes
     a decision a mutant may change
+    lifespan: a sweeper deleting expired uploads' and files' data now and then
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -23,27 +26,52 @@ from .errors import EXCEPTION_HANDLERS, CatchServerErrors
 from .files import FileStore
 from .mutants import rules_for
 from .routes import UploadRoutes
+from .sqlite_store import SqliteStore
 from .storage import Storage
+from .store import MemoryStore, MetadataStore
 from .test_controls import ClockControls
 from .uploads import UploadService
+
+logger = logging.getLogger("conformance.emulator")
 
 
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     config = config or EmulatorConfig()
-    clock = OffsetClock(config.clock or SystemClock())
-    storage = Storage(config.data_dir)
-    files = FileStore(clock, storage)
+    store: MetadataStore = MemoryStore() if config.data_dir is None else SqliteStore(
+        config.data_dir)
+    storage = Storage(config.data_dir, durable=store.durable)
+    restored = store.restore(storage.path_of)
+    # A kill may have left a part cut off mid-body, or data whose deletion it interrupted.
+    storage.remove_unneeded(restored.live_paths())
+    clock = OffsetClock(config.clock or SystemClock(), restored.clock_offset)
+    files = FileStore(clock, storage, store, restored.files)
     rules = rules_for(config.mutant)  # the clean rules, or one mutant's
-    service = UploadService(rules, clock, storage, files)
+    service = UploadService(rules, clock, storage, files, store, restored)
 
-    routes = UploadRoutes(service, files, rules).routes()
+    routes = UploadRoutes(service, files, rules, config.body_timeout).routes()
     if config.test_controls:
-        routes += ClockControls(clock, rules).routes()
+        routes += ClockControls(clock, rules, store, config.body_timeout).routes()
+
+    async def sweep_now_and_then() -> None:
+        while True:
+            await anyio.sleep(config.sweep_interval)
+            try:
+                await service.sweep()
+                await files.sweep()
+            except Exception:  # a failed sweep is retried next time; serving goes on
+                logger.exception("sweeping expired data failed")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        storage.close()  # cancelled, expired and every other spooled byte goes with the run
+        async with anyio.create_task_group() as background:
+            background.start_soon(sweep_now_and_then)
+            yield
+            background.cancel_scope.cancel()
+        close()
+
+    def close() -> None:
+        storage.close()  # without a data dir every spooled byte goes with the run
+        store.close()
 
     app = Starlette(
         routes=routes,
@@ -54,11 +82,13 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     )
     # `/v1/uploads/` is an unknown route (404 envelope), not a redirect to `/v1/uploads`.
     app.router.redirect_slashes = False
+    app.state.close = close  # for servers whose lifespan may not run to its end
     # For tests and benchmarks that look inside a running emulator.
     app.state.config = config
     app.state.rules = rules
     app.state.clock = clock
     app.state.storage = storage
+    app.state.store = store
     app.state.service = service
     app.state.files = files
     return app

@@ -1,8 +1,9 @@
 """`uploads-conformance serve`: run the reference emulator from the command line.
 
     uploads-conformance serve [--host 127.0.0.1] [--port 8000] [--api-key KEY | --no-auth]
-                              [--data-dir DIR] [--test-controls] [--mutant NAME]
-                              [--list-mutants]
+                              [--data-dir DIR] [--body-timeout SECONDS]
+                              [--sweep-interval SECONDS] [--test-controls]
+                              [--mutant NAME] [--list-mutants]
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_API_KEY, EmulatorConfig
+from .body_stream import DEFAULT_BODY_TIMEOUT_S
+from .config import DEFAULT_API_KEY, DEFAULT_SWEEP_INTERVAL_S, EmulatorConfig
 from .mutants import MUTANTS
 from .server import run_server
 
@@ -26,7 +28,16 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                            f"{DEFAULT_API_KEY})")
     auth.add_argument("--no-auth", action="store_true", help="accept requests without a key")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where part data is spooled (default: a temporary directory)")
+                        help="keep uploads, parts, files and the test clock in DIR across "
+                             "restarts (default: in memory and a temporary directory)")
+    parser.add_argument("--body-timeout", type=float, default=DEFAULT_BODY_TIMEOUT_S,
+                        metavar="SECONDS",
+                        help="abandon a request body that sends nothing for this long "
+                             f"(408, connection closed; default {DEFAULT_BODY_TIMEOUT_S:g})")
+    parser.add_argument("--sweep-interval", type=float, default=DEFAULT_SWEEP_INTERVAL_S,
+                        metavar="SECONDS",
+                        help="how often expired uploads' and files' data is deleted "
+                             f"(default {DEFAULT_SWEEP_INTERVAL_S:g})")
     parser.add_argument("--test-controls", action="store_true",
                         help="serve the test-control extension under /v1/_conformance")
     parser.add_argument("--mutant", choices=sorted(MUTANTS), default=None, metavar="NAME",
@@ -45,12 +56,14 @@ def serve_command(args: argparse.Namespace) -> int:
         args.api_key or os.environ.get("OPENAI_API_KEY") or DEFAULT_API_KEY)
     try:
         config = EmulatorConfig(api_key=api_key, test_controls=args.test_controls,
-                                data_dir=args.data_dir, mutant=args.mutant)
+                                data_dir=args.data_dir, mutant=args.mutant,
+                                body_timeout=args.body_timeout,
+                                sweep_interval=args.sweep_interval)
         run_server(config, host=args.host, port=args.port)
     except ValueError as exc:
         print(f"uploads-conformance serve: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # the port is taken, the data dir cannot be made, ...
+    except OSError as exc:  # the port is taken, the data dir cannot be made or is in use
         print(f"uploads-conformance serve: cannot serve: {exc}", file=sys.stderr)
         return 2
     return 0

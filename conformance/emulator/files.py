@@ -16,13 +16,16 @@ from .errors import SERVER_ERROR, ApiError, not_found
 from .ids import quote_id
 from .records import FileRecord
 from .storage import Storage
+from .store import MetadataStore
 
 
 class FileStore:
-    def __init__(self, clock: Clock, storage: Storage) -> None:
+    def __init__(self, clock: Clock, storage: Storage, store: MetadataStore,
+                 restored: dict[str, FileRecord] | None = None) -> None:
         self._clock = clock
         self._storage = storage
-        self._files: dict[str, FileRecord] = {}
+        self._store = store
+        self._files: dict[str, FileRecord] = dict(restored or {})
 
     def __contains__(self, file_id: object) -> bool:
         return file_id in self._files
@@ -32,9 +35,7 @@ class FileStore:
 
     async def find(self, file_id: str) -> FileRecord:
         file = self._files.get(file_id)
-        if file is not None and file.expires_at is not None and (
-            self._clock.now() >= file.expires_at  # its expires_after has run out
-        ):
+        if file is not None and self._has_expired(file):
             await self._drop(file)
             file = None
         if file is None:
@@ -65,7 +66,18 @@ class FileStore:
                 with anyio.CancelScope(shield=True):
                     await self._storage.delete(part.path for part in file.pieces)
 
+    async def sweep(self) -> None:
+        """Drop every file whose `expires_after` has run out, so its bytes go now."""
+        for file in [file for file in self._files.values() if self._has_expired(file)]:
+            await self._drop(file)
+
+    def _has_expired(self, file: FileRecord) -> bool:
+        return file.expires_at is not None and self._clock.now() >= file.expires_at
+
     async def _drop(self, file: FileRecord) -> None:
+        if file.id not in self._files:
+            return  # dropped already (a sweep and a request, say)
+        self._store.delete_file(file.id)  # a kill before the bytes go: the next start does it
         self._files.pop(file.id, None)
         file.deleted = True
         if file.readers == 0:

@@ -2,7 +2,8 @@
 
 Refusals: a body over 1 MiB is 413 (known from Content-Length before reading, or counted
 while reading); anything else wrong - no JSON content type, not UTF-8, not JSON, NaN or
-Infinity, a duplicated key, nesting too deep, not an object - is 400.
+Infinity, a duplicated key, nesting too deep, not an object - is 400; a body that stalls is
+408 (`body_stream`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
+from .body_stream import body_chunks
 from .errors import ApiError, bad_request, too_large
 from .limits import JSON_BODY_MAX_BYTES
 from .rules import Rules
 
 
-async def read_json_object(request: Request, rules: Rules) -> dict[str, Any]:
-    """The request's body, which must be a JSON object."""
-    body = await _read_bounded(request)
+async def read_json_object(request: Request, rules: Rules,
+                           stall_timeout: float | None = None) -> dict[str, Any]:
+    """The request's body, which must be a JSON object (408 if it stalls `stall_timeout`)."""
+    body = await _read_bounded(request, stall_timeout)
     if not body:
         raise bad_request("The request body must be a JSON object; it is empty.",
                           code="missing_body")
@@ -27,23 +30,24 @@ async def read_json_object(request: Request, rules: Rules) -> dict[str, Any]:
     return _decode_object(body, rules)
 
 
-async def read_empty_or_json_object(request: Request, rules: Rules) -> dict[str, Any]:
+async def read_empty_or_json_object(request: Request, rules: Rules,
+                                    stall_timeout: float | None = None) -> dict[str, Any]:
     """For operations without a body: nothing, or a JSON object (checked by the caller)."""
-    body = await _read_bounded(request)
+    body = await _read_bounded(request, stall_timeout)
     if not body:
         return {}
     _require_json_content_type(request)
     return _decode_object(body, rules)
 
 
-async def _read_bounded(request: Request) -> bytes:
+async def _read_bounded(request: Request, stall_timeout: float | None) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > JSON_BODY_MAX_BYTES:
         raise _body_too_large()
     chunks: list[bytes] = []
     received = 0
     try:
-        async for chunk in request.stream():
+        async for chunk in body_chunks(request, stall_timeout):
             received += len(chunk)
             if received > JSON_BODY_MAX_BYTES:
                 raise _body_too_large()

@@ -16,6 +16,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from .body_stream import body_chunks
 from .errors import ApiError, bad_request, too_large
 from .limits import PART_FRAMING_MAX_BYTES
 from .storage import SpoolFile
@@ -32,10 +33,12 @@ class PartLimits:
     budget: float  # bytes the upload still accepts (a snapshot; rechecked when recorded)
 
 
-async def receive_part(request: Request, spool: SpoolFile, limits: PartLimits) -> None:
+async def receive_part(request: Request, spool: SpoolFile, limits: PartLimits,
+                       stall_timeout: float | None = None) -> None:
     """Stream the request's `data` field into `spool`; raises ApiError on any refusal.
 
-    A client that goes away half-way raises starlette's ClientDisconnect.
+    A client that goes away half-way raises starlette's ClientDisconnect; one that sends
+    nothing for `stall_timeout` seconds is refused with 408 (see `body_stream`).
     """
     boundary = _boundary(request)
     body_cap = limits.max_part + PART_FRAMING_MAX_BYTES
@@ -46,7 +49,7 @@ async def receive_part(request: Request, spool: SpoolFile, limits: PartLimits) -
     received = 0
     try:
         parser = MultipartParser(boundary, fields.callbacks())
-        async for chunk in request.stream():
+        async for chunk in body_chunks(request, stall_timeout):
             received += len(chunk)
             if received > body_cap:
                 raise _part_too_large(limits)

@@ -25,10 +25,12 @@ from .views import deleted_file_view, file_view, part_view, upload_view
 
 
 class UploadRoutes:
-    def __init__(self, service: UploadService, files: FileStore, rules: Rules) -> None:
+    def __init__(self, service: UploadService, files: FileStore, rules: Rules,
+                 body_timeout: float | None = None) -> None:
         self._service = service
         self._files = files
         self._rules = rules
+        self._body_timeout = body_timeout  # a body that stalls this long is abandoned
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -41,14 +43,14 @@ class UploadRoutes:
         ]
 
     async def create_upload(self, request: Request) -> Response:
-        body = await read_json_object(request, self._rules)
+        body = await read_json_object(request, self._rules, self._body_timeout)
         upload = self._service.create(parse_create(body, self._rules))
         return self._upload_answer(upload)
 
     async def add_part(self, request: Request) -> Response:
         part = await self._service.start_part(request.path_params["upload_id"])
         try:
-            await receive_part(request, part.spool, part.limits)
+            await receive_part(request, part.spool, part.limits, self._body_timeout)
             record = await self._service.finish_part(part)
         except ClientDisconnect:
             await self._service.abandon_part(part)
@@ -63,14 +65,15 @@ class UploadRoutes:
     async def complete_upload(self, request: Request) -> Response:
         upload_id = request.path_params["upload_id"]
         self._service.find(upload_id)  # an unknown upload is 404 whatever the body says
-        completion = parse_complete(await read_json_object(request, self._rules), self._rules)
+        body = await read_json_object(request, self._rules, self._body_timeout)
+        completion = parse_complete(body, self._rules)
         upload = await self._service.complete(upload_id, completion)
         return self._upload_answer(upload)
 
     async def cancel_upload(self, request: Request) -> Response:
         upload_id = request.path_params["upload_id"]
         self._service.find(upload_id)
-        body = await read_empty_or_json_object(request, self._rules)
+        body = await read_empty_or_json_object(request, self._rules, self._body_timeout)
         if body:
             name = sorted(body)[0]
             raise bad_request(f"Unknown field: {name}; cancel takes no body.", param=name,

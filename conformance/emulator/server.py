@@ -44,7 +44,7 @@ class EmulatorServer:
         return f"http://{_url_host(self.host)}:{self.port}/v1"
 
     def start(self) -> None:
-        if self._stopped:  # a restart: the last run's storage is gone, so begin afresh
+        if self._stopped:  # a restart: afresh, or from the data dir's records
             self.app = create_app(self.config)
         self._stopped = False
         sock = self._socket = _bind(self.host, self._requested_port)
@@ -73,7 +73,7 @@ class EmulatorServer:
             self._thread.join(_STOP_TIMEOUT_SECONDS)
         if self._socket is not None:
             self._socket.close()
-        self.app.state.storage.close()  # in case the lifespan did not run to its end
+        self.app.state.close()  # in case the lifespan did not run to its end
         self._server = self._thread = self._socket = None
         self._stopped = True
 
@@ -109,7 +109,7 @@ def run_server(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8000
         pass  # uvicorn has shut down already; it re-raises the signal it caught
     finally:
         sock.close()
-        app.state.storage.close()
+        app.state.close()
     print("Uploads emulator stopped.", file=sys.stderr, flush=True)
 
 

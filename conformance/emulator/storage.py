@@ -1,4 +1,9 @@
-"""Where part bytes live: one spool file per part, in a private directory of the run.
+"""Where part bytes live: one spool file per part, named by its ID.
+
+Without a data directory the spool is a private temporary directory of the run, removed at
+its end. With one it is `data_dir/parts`, kept: a part's bytes are fsynced before the part is
+recorded, and at start the files no record needs (a part cut off by a kill, the data of a
+cancelled upload whose deletion a kill interrupted) are deleted.
 
 Nothing here holds a whole part in memory: a part is written slice by slice as it arrives,
 and hashing and reading stream a file's parts in fixed-size chunks on a worker thread so
@@ -8,6 +13,7 @@ the event loop keeps serving. Spool names come from generated IDs only, never fr
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import weakref
@@ -24,9 +30,10 @@ READ_CHUNK_BYTES = 1024 * 1024
 class SpoolFile:
     """One part's bytes, written as they arrive."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, durable: bool = False) -> None:
         self.path = path
         self.size = 0
+        self._durable = durable
         # Buffered: the request body arrives in ~64 KiB slices; disk writes happen per MiB.
         self._file: BinaryIO = open(path, "wb", buffering=WRITE_BUFFER_BYTES)  # noqa: SIM115
 
@@ -35,8 +42,16 @@ class SpoolFile:
         self.size += len(data)
 
     async def close(self) -> None:
+        """Close; when durable, the bytes (and the file's name) are on disk once it returns."""
         if not self._file.closed:
-            await anyio.to_thread.run_sync(self._file.close)
+            await anyio.to_thread.run_sync(self._close_now)
+
+    def _close_now(self) -> None:
+        if self._durable:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            _fsync_directory(self.path.parent)
+        self._file.close()
 
     async def discard(self) -> None:
         """Close and delete: the part was refused or its client went away."""
@@ -45,20 +60,34 @@ class SpoolFile:
 
 
 class Storage:
-    """The spool directory: `data_dir/uploads-emulator-XXXX`, removed when the run ends.
+    """The spool directory: `data_dir/parts` when durable, kept; otherwise a temporary
+    `uploads-emulator-XXXX` (in `data_dir` if given), removed when the run ends (or at
+    interpreter exit as a fallback), as its metadata is gone with the process."""
 
-    Metadata lives in memory only, so spool files would be orphans once the process exits;
-    the whole run directory goes at shutdown (or at interpreter exit as a fallback).
-    """
-
-    def __init__(self, data_dir: Path | None) -> None:
+    def __init__(self, data_dir: Path | None, durable: bool = False) -> None:
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix="uploads-emulator-", dir=data_dir))
-        self._remove_root = weakref.finalize(self, shutil.rmtree, self.root, True)
+        self.durable = durable
+        if durable:
+            assert data_dir is not None, "a durable spool lives in a data directory"
+            self.root = data_dir / "parts"
+            self.root.mkdir(exist_ok=True)
+            self._remove_root: weakref.finalize[..., None] | None = None
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="uploads-emulator-", dir=data_dir))
+            self._remove_root = weakref.finalize(self, shutil.rmtree, self.root, True)
+
+    def path_of(self, part_id: str) -> Path:
+        return self.root / part_id
 
     def spool(self, part_id: str) -> SpoolFile:
-        return SpoolFile(self.root / part_id)
+        return SpoolFile(self.path_of(part_id), self.durable)
+
+    def remove_unneeded(self, needed: set[Path]) -> list[Path]:
+        """At start: delete every spool file that no record needs; returns them."""
+        unneeded = [path for path in self.spooled_files() if path not in needed]
+        _unlink_all(unneeded)
+        return unneeded
 
     async def delete(self, paths: Iterable[Path]) -> None:
         await anyio.to_thread.run_sync(_unlink_all, list(paths))
@@ -80,12 +109,22 @@ class Storage:
         return sorted(self.root.iterdir()) if self.root.exists() else []
 
     def close(self) -> None:
-        self._remove_root()
+        if self._remove_root is not None:  # a durable spool is kept
+            self._remove_root()
 
 
 def _unlink_all(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def _fsync_directory(path: Path) -> None:
+    # A new file's name is in its directory's data: without this a power cut may lose it.
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _open_for_reading(path: Path) -> BinaryIO:

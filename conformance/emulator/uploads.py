@@ -30,6 +30,7 @@ from .part_reader import PartLimits
 from .records import FileRecord, PartRecord, UploadRecord
 from .rules import Rules
 from .storage import SpoolFile, Storage
+from .store import MetadataStore, Restored
 from .validation import CompleteUpload, CreateUpload
 
 
@@ -44,13 +45,16 @@ class PartInFlight:
 
 
 class UploadService:
-    def __init__(self, rules: Rules, clock: Clock, storage: Storage, files: FileStore) -> None:
+    def __init__(self, rules: Rules, clock: Clock, storage: Storage, files: FileStore,
+                 store: MetadataStore, restored: Restored | None = None) -> None:
         self._rules = rules
         self._clock = clock
         self._storage = storage
         self._files = files
-        self.uploads: dict[str, UploadRecord] = {}
-        self.parts: dict[str, PartRecord] = {}  # every recorded part, whatever its upload
+        self._store = store  # each change is written here just before it is made in memory
+        self.uploads: dict[str, UploadRecord] = dict(restored.uploads) if restored else {}
+        # Every recorded part, whatever its upload.
+        self.parts: dict[str, PartRecord] = dict(restored.parts) if restored else {}
 
     # --- create -------------------------------------------------------------------------
     def create(self, request: CreateUpload) -> UploadRecord:
@@ -65,6 +69,7 @@ class UploadService:
             expires_at=created_at + self._rules.upload_lifetime(),
             file_expires_after=request.file_expires_after,
         )
+        self._store.add_upload(upload)
         self.uploads[upload.id] = upload
         return upload
 
@@ -94,9 +99,13 @@ class UploadService:
             await self._settle_expiry(upload)
             if self._rules.rechecks_part_on_arrival():
                 self._check_fits(upload, part.spool.size)  # the caller deletes a refused part
-            return PartRecord(id=part.part_id, upload_id=upload.id,
-                              created_at=int(self._clock.now()), size=part.spool.size,
-                              path=part.spool.path)
+            record = PartRecord(id=part.part_id, upload_id=upload.id,
+                                created_at=int(self._clock.now()), size=part.spool.size,
+                                path=part.spool.path)
+            # Its bytes are on disk (closed above); `record_part` adds it to the upload next,
+            # with no await between.
+            self._store.add_part(record)
+            return record
 
         record = await self._rules.record_part(upload, admit)
         self.parts[record.id] = record
@@ -139,9 +148,13 @@ class UploadService:
             pieces = self._rules.byte_order(upload, pieces)
             if request.md5 is not None:
                 await self._check_md5(pieces, request.md5)
-            upload.file = self._new_file(upload, pieces)
+            file = self._new_file(upload, pieces)
+            # The manifest and the status in one commit: a kill before it leaves the upload
+            # pending with its parts, after it completed; never a half-made file.
+            self._store.complete(upload.id, file)
+            upload.file = file
             upload.status = "completed"
-            self._files.add(upload.file)
+            self._files.add(file)
             return upload
 
         return await self._rules.complete_upload(upload, check, apply)
@@ -228,8 +241,9 @@ class UploadService:
 
         async def apply() -> UploadRecord:
             answer = self._rules.cancel_answer(upload)
+            self._store.set_status(upload.id, "cancelled")
             upload.status = "cancelled"
-            if upload.file is None:
+            if upload.file is None:  # a kill before the deletion: the next start deletes it
                 await self._storage.delete(part.path for part in upload.parts.values())
             return answer
 
@@ -246,8 +260,17 @@ class UploadService:
     async def _settle_expiry(self, upload: UploadRecord) -> None:
         """Under the upload's lock: make an hour-old upload expired and delete its data."""
         if self._is_due(upload):
+            self._store.set_status(upload.id, "expired")
             upload.status = "expired"
             await self._storage.delete(part.path for part in upload.parts.values())
+
+    async def sweep(self) -> None:
+        """Expire every hour-old upload now rather than when it is next touched, so its
+        parts' bytes go; a background task runs this now and then."""
+        for upload in list(self.uploads.values()):
+            if self._is_due(upload):
+                async with upload.lock:
+                    await self._settle_expiry(upload)
 
     # --- IDs ----------------------------------------------------------------------------
     def _new_upload_id(self, created_at: int) -> str:

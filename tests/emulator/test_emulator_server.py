@@ -46,14 +46,15 @@ def test_a_stopped_server_can_start_again_afresh() -> None:
         api.completed([b"abc"])
 
 
-def test_data_dir_holds_the_spool_and_is_left_clean(tmp_path: Path) -> None:
+def test_data_dir_holds_the_spool_and_keeps_it(tmp_path: Path) -> None:
     with EmulatorServer(EmulatorConfig(data_dir=tmp_path / "spool")) as server:
-        Api(server.base_url).uploaded([b"abc", b"def"])
+        done = Api(server.base_url).completed([b"abc", b"def"])
         root = server.app.state.storage.root
-        assert root.parent == tmp_path / "spool"
+        assert root == tmp_path / "spool" / "parts"
         assert len(list(root.iterdir())) == 2
-    assert (tmp_path / "spool").is_dir()
-    assert list((tmp_path / "spool").iterdir()) == []
+    assert len(list(root.iterdir())) == 2  # kept: the data dir is durable
+    with EmulatorServer(EmulatorConfig(data_dir=tmp_path / "spool")) as server:
+        assert Api(server.base_url).content(done["file"]["id"]).content == b"abcdef"
 
 
 def test_create_app_is_a_starlette_app_with_its_config() -> None:
@@ -134,10 +135,10 @@ def test_module_serves_until_ctrl_c_and_exits_cleanly(
     api = Api(base_url, api_key="sk-from-the-environment-1234")
     api.uploaded([b"abc"])
     ok(api.http.get("/_conformance"))
-    assert len(list(tmp_path.iterdir())) == 1  # the run's spool directory
+    assert len(list((tmp_path / "parts").iterdir())) == 1  # the part's spool file
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert "stopped" in err
-    assert list(tmp_path.iterdir()) == []
+    assert len(list((tmp_path / "parts").iterdir())) == 1  # kept for the next run
