@@ -45,6 +45,7 @@ class Exerciser:
         self.alias: dict[str, str] = {}  # target ID -> short name used in the steps
         self.parts_made = 0
         target.checker.current_steps = self.steps
+        target.evidence_mark = target.client.mark()  # its exchanges are its findings' evidence
 
     # --- steps, as a report shows them ----------------------------------------------------
 

@@ -19,6 +19,8 @@ from conformance.client.connection import DIRECT, Connection
 from conformance.profiles import Profile
 from conformance.recorder import Recorder
 
+EVIDENCE_EXCHANGES = 8  # the exchanges a finding carries: its example's last ones
+
 
 @dataclass
 class Target:
@@ -40,9 +42,13 @@ class Target:
     _controls: bool | None = None
     _files_served: bool | None = None
     _clock_offset: float = 0.0
+    evidence_mark: int = 0  # the client's mark when the running example or scenario began
 
     def __post_init__(self) -> None:
-        self.checker = Checker(self.recorder, lambda: self.client.recent(6))
+        # A finding's evidence: the last exchanges of its own example or scenario.
+        self.checker = Checker(self.recorder,
+                               lambda: self.client.recent(EVIDENCE_EXCHANGES,
+                                                          since=self.evidence_mark))
 
     # --- the target's clock -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ a stopped run (`conformance.halt`) sends nothing more; `rate_limit` paces the re
 
 from __future__ import annotations
 
+import itertools
 import json as jsonlib
 import time
 from collections import deque
@@ -92,7 +93,8 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self._retries = RetryPolicy(backoff_base, backoff_cap, retry_after_cap)
         self._sleep = sleep
         self._pace = Pace(rate_limit)
-        self._log: deque[Exchange] = deque(maxlen=history)
+        self._log: deque[tuple[int, Exchange]] = deque(maxlen=history)
+        self._numbers = itertools.count(1)  # each kept exchange's number, for `mark`
         self.ledger = ledger  # the uploads this client saw created, for the run's cleanup
         self._controls = TestControls(self)
         self._http = httpx.Client(
@@ -233,7 +235,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
 
     def record_exchange(self, exchange: Exchange) -> None:
         """Adds an exchange made outside this client (an SDK's) to the recent log."""
-        self._log.append(exchange)
+        self._keep(exchange)
         if self.ledger is not None:
             self.ledger.observe(exchange)
 
@@ -255,15 +257,23 @@ class TargetClient(AbstractContextManager["TargetClient"]):
                                      False)
             attempt = wire.send(prepared)
             wire.finish(attempt, expect_json=False)
-            self._log.append(attempt.exchange)
+            self._keep(attempt.exchange)
             # A refusal says it has ended already (completed, cancelled, expired, gone).
             if attempt.exchange.status is not None and attempt.exchange.status < 500:
                 self.ledger.ended_at_end(upload)
 
-    def recent(self, n: int | None = None) -> list[Exchange]:
-        """The last n exchanges (all kept ones without n), oldest first."""
-        log = list(self._log)
+    def mark(self) -> int:
+        """The number of the last exchange kept: `recent(since=...)` starts after it."""
+        return self._log[-1][0] if self._log else 0
+
+    def recent(self, n: int | None = None, since: int = 0) -> list[Exchange]:
+        """The last n exchanges (all kept ones without n) kept after the mark `since`,
+        oldest first."""
+        log = [exchange for number, exchange in list(self._log) if number > since]
         return log if n is None else log[-n:] if n > 0 else []
+
+    def _keep(self, exchange: Exchange) -> None:
+        self._log.append((next(self._numbers), exchange))
 
     # -- reachability and test controls --
 
@@ -326,7 +336,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
             halt.check()
             self._pace.wait_turn()
             attempt = self._wire.send(prepared)
-            self._log.append(attempt.exchange)
+            self._keep(attempt.exchange)
             if attempt.response is None:
                 _lost(attempt.exchange.duration_s,
                       f"request without an answer ({type(attempt.failure).__name__})", attempt)
