@@ -14,12 +14,12 @@ import httpx
 from conformance.emulator import EmulatorServer
 from tests.support.emulator_helpers import (
     API_KEY,
-    BOUNDARY,
     MULTIPART,
     Api,
     md5_hex,
     multipart,
     ok,
+    part_request,
     raw_socket,
     refused,
     wait_until,
@@ -166,11 +166,7 @@ def test_client_leaving_mid_part_leaves_the_upload_as_it_was(own_api: Api,
     storage = emulator.app.state.storage
     body = multipart([("data", data)])
     with raw_socket(own_api.base_url) as sock:
-        sock.sendall(
-            f"POST /v1/uploads/{upload['id']}/parts HTTP/1.1\r\nHost: test\r\n"
-            f"Authorization: Bearer {API_KEY}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:120_000])
+        sock.sendall(part_request(upload['id'], body, 120_000))
         assert wait_until(lambda: len(storage.spooled_files()) == 1)
     # The half part is forgotten and its spool file removed...
     assert wait_until(lambda: storage.spooled_files() == [])

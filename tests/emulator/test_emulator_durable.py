@@ -24,12 +24,12 @@ from conformance.emulator.sqlite_store import DATABASE_NAME
 from tests.support.cli import child_environment, command
 from tests.support.emulator_helpers import (
     API_KEY,
-    BOUNDARY,
     MIB,
     Api,
     md5_hex,
     multipart,
     ok,
+    part_request,
     raw_socket,
     refused,
     wait_until,
@@ -122,11 +122,7 @@ def test_a_kill_mid_part_loses_only_that_part(start: Callable[[], EmulatorProces
     # Half of a 4 MiB part: killed once the server has spooled more than a buffer's worth.
     body = multipart([("data", late)])
     with raw_socket(first.base_url) as sock:
-        sock.sendall(
-            f"POST /v1/uploads/{pending['id']}/parts HTTP/1.1\r\nHost: test\r\n"
-            f"Authorization: Bearer {API_KEY}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:3 * MIB])
+        sock.sendall(part_request(pending['id'], body, 3 * MIB))
         assert wait_until(lambda: _in_flight_size(data_dir, live) >= 2 * MIB, timeout=20)
         first.kill()
     assert len(spool_files(data_dir) - live) == 1  # the cut-off part, on disk, unrecorded

@@ -18,6 +18,7 @@ from tests.support.emulator_helpers import (
     md5_hex,
     multipart,
     ok,
+    part_request,
     raw_socket,
     refused,
     wait_until,
@@ -50,11 +51,7 @@ def test_a_part_that_stalls_is_abandoned_and_its_spool_removed(impatient: Emulat
     storage = impatient.app.state.storage
     body = multipart([("data", data)])
     with raw_socket(api.base_url) as sock:
-        sock.sendall(
-            f"POST /v1/uploads/{upload['id']}/parts HTTP/1.1\r\nHost: test\r\n"
-            f"Authorization: Bearer {API_KEY}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:100_000])
+        sock.sendall(part_request(upload['id'], body, 100_000))
         assert wait_until(lambda: len(storage.spooled_files()) == 1)
         answer = _answer_then_close(sock)  # the server answers, then closes: not a hang
     head, _, payload = answer.partition(b"\r\n\r\n")

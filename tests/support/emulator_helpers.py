@@ -151,6 +151,16 @@ def raw_socket(base_url: str) -> socket.socket:
     return socket.create_connection((parts.hostname, parts.port), timeout=10)
 
 
+def part_request(upload_id: str, body: bytes, cut: int | None = None) -> bytes:
+    """A raw request adding the multipart `body` to the upload, its first `cut` bytes of
+    body only (a client that stops half-way); the whole of it without `cut`."""
+    head = (f"POST /v1/uploads/{upload_id}/parts HTTP/1.1\r\nHost: test\r\n"
+            f"Authorization: Bearer {API_KEY}\r\n"
+            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + (body if cut is None else body[:cut])
+
+
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
