@@ -38,7 +38,7 @@ from conformance import halt
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
 from conformance.client.health import health
-from conformance.client.ledger import CleanupSummary, UploadLedger
+from conformance.client.ledger import CleanupSummary, UploadLedger, cancel_left_over
 from conformance.options import OPTIONS, settings_from_options
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
@@ -288,7 +288,7 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
 
 def _end_of_run_cleanup(config: pytest.Config, client: TargetClient,
                         ledger: UploadLedger) -> None:
-    client.cancel_left_over()
+    cancel_left_over(client)
     summary = ledger.summary().to_dict()
     worker_output = getattr(config, "workeroutput", None)
     if worker_output is not None:  # to the controller, when this worker finishes

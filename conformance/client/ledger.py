@@ -4,7 +4,7 @@ On a real target a pending upload is the user's storage until it expires (an hou
 run must not leave any behind. The ledger reads every exchange the client records (its own
 requests and an SDK's alike): a 2xx Upload answered to a create is an upload the run
 created, one answered completed or cancelled has ended. At the end of the run, whatever is
-still pending is cancelled (`TargetClient.cancel_left_over`), and the report says how many
+still pending is cancelled (`cancel_left_over`), and the report says how many
 uploads the run created, how many bytes they declared, and the IDs of any it could not end
 (`uploads-conformance cleanup report.json` cancels those later).
 """
@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from conformance import api
 from conformance.results import Exchange
 
-__all__ = ["CleanupSummary", "UploadLedger"]
+if TYPE_CHECKING:
+    from conformance.client.target_client import TargetClient
+
+__all__ = ["CleanupSummary", "UploadLedger", "cancel_left_over"]
+
+# The end-of-run cleanup: every left-over upload's cancel, in a run that may have been
+# stopped because the target stopped answering.
+CLEANUP_BUDGET_S = 20.0
+CLEANUP_REQUEST_S = 5.0
 
 _ENDED = frozenset({"completed", "cancelled", "expired"})
 MAX_IDS_KEPT = 200  # a report lists at most this many left-over IDs
@@ -107,6 +117,24 @@ class UploadLedger:
             done = CleanupSummary(**self._summary.to_dict())
             done.left_pending = list(self._pending)[:MAX_IDS_KEPT]
             return done
+
+
+def cancel_left_over(client: TargetClient, budget_s: float = CLEANUP_BUDGET_S) -> None:
+    """Cancels every upload the client's ledger still has pending, within `budget_s` in all
+    and `CLEANUP_REQUEST_S` each: also in a stopped run (a pending upload is the user's
+    storage on a real target). What is left past the budget is reported by its ID."""
+    ledger = client.ledger
+    if ledger is None:
+        return
+    ends = time.monotonic() + budget_s
+    for upload in ledger.pending():
+        if time.monotonic() >= ends:
+            break
+        status = client.send_once(api.CANCEL.method, api.CANCEL.path(upload),
+                                  CLEANUP_REQUEST_S)
+        # A refusal says it has ended already (completed, cancelled, expired, gone).
+        if status is not None and status < 500:
+            ledger.ended_at_end(upload)
 
 
 def _json(text: str) -> dict[str, Any]:

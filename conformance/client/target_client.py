@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json as jsonlib
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -39,10 +38,6 @@ __all__ = ["MAX_ANSWER_BYTES", "Chunks", "TargetClient", "TargetUnreachable"]
 # An answer to request() larger than this is broken: the API's objects are a few hundred
 # bytes, and 64 parts in flight must not hold a GiB between them.
 MAX_ANSWER_BYTES: Final = 1024 * 1024
-# The end-of-run cleanup: every left-over upload's cancel, in a run that may have been
-# stopped because the target stopped answering.
-CLEANUP_BUDGET_S: Final = 20.0
-CLEANUP_REQUEST_S: Final = 5.0
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # No target answers at all: the run cannot be done.
 _UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
@@ -239,28 +234,18 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         if self.ledger is not None:
             self.ledger.observe(exchange)
 
-    def cancel_left_over(self, budget_s: float = CLEANUP_BUDGET_S) -> None:
-        """Cancels every upload the ledger still has pending, within `budget_s` in all and
-        `CLEANUP_REQUEST_S` each: also in a stopped run, whose last requests these are (a
-        pending upload is the user's storage on a real target). No retry, no pacing."""
-        if self.ledger is None:
-            return
-        wire = Wire(self._http, self._redactor, timeout=min(self.timeout, CLEANUP_REQUEST_S),
+    def send_once(self, method: str, path: str, timeout: float) -> int | None:
+        """One bodiless request with the key, one attempt of at most `timeout` seconds, not
+        paced, sent even in a stopped run (for the cleanup, the last requests of a run);
+        its status, None without an answer."""
+        wire = Wire(self._http, self._redactor, timeout=min(self.timeout, timeout),
                     max_answer_bytes=self._wire.max_answer_bytes)
-        ends = time.monotonic() + budget_s
-        for upload in self.ledger.pending():
-            if time.monotonic() >= ends:
-                break  # what is left is reported by its ID
-            path = api.CANCEL.path(upload)
-            prepared = self._prepare(api.CANCEL.method, path, {}, True, None, True, "",
-                                     self._curl(api.CANCEL.method, self._url(path), {}, True),
-                                     False)
-            attempt = wire.send(prepared)
-            wire.finish(attempt, expect_json=False)
-            self._keep(attempt.exchange)
-            # A refusal says it has ended already (completed, cancelled, expired, gone).
-            if attempt.exchange.status is not None and attempt.exchange.status < 500:
-                self.ledger.ended_at_end(upload)
+        prepared = self._prepare(method, path, {}, True, None, True, "",
+                                 self._curl(method, self._url(path), {}, True), False)
+        attempt = wire.send(prepared)
+        wire.finish(attempt, expect_json=False)
+        self._keep(attempt.exchange)
+        return attempt.exchange.status
 
     def mark(self) -> int:
         """The number of the last exchange kept: `recent(since=...)` starts after it."""

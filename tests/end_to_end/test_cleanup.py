@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conformance import api
 from conformance.client import TargetClient
-from conformance.client.ledger import UploadLedger
+from conformance.client.ledger import UploadLedger, cancel_left_over
 from conformance.emulator import EmulatorConfig, EmulatorServer
 from tests.support.cli import run_cli
 
@@ -32,7 +32,7 @@ def test_what_a_run_left_pending_is_cancelled_as_it_ends() -> None:
             made = _create(client, 3)
             client.request("POST", api.CANCEL.path(made[0]))
             assert ledger.pending() == made[1:]
-            client.cancel_left_over()
+            cancel_left_over(client)
         assert _pending(server) == set()
     summary = ledger.summary()
     assert (summary.uploads_created, summary.ended_by_the_run, summary.ended_at_end,
@@ -46,7 +46,7 @@ def test_a_dead_target_leaves_them_listed_within_the_budget() -> None:
         made = _create(client, 4)
     with client:  # the server is gone
         started = time.monotonic()
-        client.cancel_left_over(budget_s=2.0)
+        cancel_left_over(client, budget_s=2.0)
         assert time.monotonic() - started < 2.0 + 6.0  # one request's deadline past it at most
     assert ledger.summary().left_pending == made
 
