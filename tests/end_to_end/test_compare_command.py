@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import PROFILE, SEED, CliRun, run_cli
+from tests.support.cli import PROFILE, SEED, CliRun, mutant_report_dir, run_cli, shared_run
 
 MUTANTS = ("md5-unchecked", "server-error-on-bad-json")
 INJECTION = "<script>alert('owned')</script>"
@@ -18,17 +18,18 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The report.json of a clean run and of one run per mutant (quick profile, one seed)."""
-    root = tmp_path_factory.mktemp("compare-runs")
-    found: dict[str, Path] = {}
-    for name in ("clean", *MUTANTS):
-        mutant = [] if name == "clean" else ["--mutant", name]
-        # Few examples: the probes catch both mutants; the exploration is not the subject.
-        result = run_cli("run", "--profile", PROFILE, "--seed", SEED, "--max-examples", "10",
-                         *mutant, report_dir=root / name, timeout=600)
-        assert result.returncode in (0, 1), result.explain()
-        found[name] = root / name / "report.json"
-    return found
+    """The report.json of a clean run and of one run per mutant (quick profile), each made
+    once per session."""
+    base = tmp_path_factory.getbasetemp()
+    # Few examples: the probes catch both mutants; the exploration is not the subject.
+    few = ("--profile", PROFILE, "--seed", SEED, "--max-examples", "10", "-q")
+    return {
+        "clean": shared_run(base, "compare-clean", *few) / "report.json",
+        "md5-unchecked": mutant_report_dir(base) / "report.json",
+        "server-error-on-bad-json": shared_run(
+            base, "compare-server-error", *few, "--mutant", "server-error-on-bad-json")
+        / "report.json",
+    }
 
 
 def failed(path: Path) -> set[str]:
@@ -76,7 +77,8 @@ def test_the_matrix_of_three_runs_links_each_cell_to_its_finding(
     links = re.findall(r'href="([^"]+)"', html)
     assert links
     for requirement in failed(runs["md5-unchecked"]):
-        wanted = [h for h in links if h.endswith(f"/md5-unchecked/report.html#req-{requirement}")]
+        folder = runs["md5-unchecked"].parent.name
+        wanted = [h for h in links if h.endswith(f"/{folder}/report.html#req-{requirement}")]
         assert wanted, links[:5]
         page, _, anchor = wanted[0].partition("#")
         target = (out / page).resolve()

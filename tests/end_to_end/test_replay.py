@@ -9,15 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import CliRun, run_cli, run_suite
+from tests.support.cli import CliRun, mutant_report_dir, run_cli
 
 
 @pytest.fixture(scope="module")
 def mutant_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = tmp_path_factory.mktemp("replay")
-    done = run_suite(where, "--mutant", "md5-unchecked", "--seed", "1")
-    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
-    return where / "run" / "report.json"
+    return mutant_report_dir(tmp_path_factory.getbasetemp()) / "report.json"
 
 
 def _replay(report: Path, out: Path, *args: str) -> CliRun:

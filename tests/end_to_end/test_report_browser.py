@@ -8,11 +8,8 @@ except under CI (which installs both), where their absence fails.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +17,12 @@ from typing import Any, NoReturn
 
 import pytest
 
+from tests.support.cli import MUTANT_RUN_KEY, mutant_report_dir
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-KEY = "sk-test-SECRET-123"  # a fake key: the page must not show it anywhere
+KEY = MUTANT_RUN_KEY  # a fake key: the page must not show it anywhere
 FAILING = "COMPLETE-MD5"  # what the md5-unchecked mutant breaks
 SCREENSHOT = Path("/tmp/report-screenshot.png")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -52,21 +50,8 @@ def _a_browser_is_installed() -> None:
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reports of one run, shared by the xdist workers of this session (run once)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    out = shared / "browser-report"
-    with open(shared / "browser-report.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (out / "report.json").is_file():
-            env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-            done = subprocess.run(
-                [sys.executable, "-m", "conformance.cli", "run", "--mutant", "md5-unchecked",
-                 "--api-key", KEY, "--report-dir", str(out), "--profile", "quick",
-                 "--seed", "7", "-q"],
-                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-            assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
-    return out
+    """The reports of one mutant's run, shared by the session's tests (made once)."""
+    return mutant_report_dir(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")

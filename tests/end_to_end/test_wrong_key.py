@@ -17,7 +17,7 @@ WRONG_KEY = "sk-wrong-key-for-the-wrong-key-test"
 
 def _run(base_url: str, key: str, report_dir: Path) -> CliRun:
     return run_cli("run", "--base-url", base_url, "--api-key", key, "--seed", "3",
-                   report_dir=report_dir, timeout=300)
+                   "--max-examples", "10", report_dir=report_dir, timeout=300)
 
 
 def test_a_wrong_key_exits_2_saying_so_and_the_right_key_passes(tmp_path: Path) -> None:

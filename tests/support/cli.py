@@ -4,6 +4,8 @@
   holds the exit status, the output, the duration and the report (`report.json`) it wrote.
 - `run_suite(tmp_path, *args)`: `run ARGS` with its reports in `tmp_path/name` and its own
   working directory beside them, as the fairness tests run it.
+- `shared_run(base_temp, name, *args)`: one run's report folder, made once per session and
+  shared by every test (and xdist worker) that asks for it.
 - `start_cli(*args)`: the same command (or another module's, `python -m conformance.emulator`)
   started and handed over as a process, for tests that signal it or read it as it runs.
 
@@ -15,6 +17,7 @@ choose the target.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -127,6 +130,36 @@ def run_suite(tmp_path: Path, *args: str, name: str = "run", timeout: float = 30
     cwd = tmp_path / f"{name}-cwd"
     cwd.mkdir(parents=True, exist_ok=True)
     return run_cli("run", *args, report_dir=tmp_path / name, cwd=cwd, timeout=timeout)
+
+
+def shared_run(base_temp: Path, name: str, *args: str, timeout: float = 600) -> Path:
+    """The report folder of `run ARGS`, made once per test session and shared by its tests
+    and xdist workers (`base_temp`: the session's `tmp_path_factory.getbasetemp()`); a
+    second caller asking for `name` with other arguments is an error of the tests."""
+    shared = base_temp.parent if os.environ.get("PYTEST_XDIST_WORKER") else base_temp
+    out = shared / f"shared-run-{name}"
+    with open(shared / f"shared-run-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the one run
+        wanted = json.dumps(args)
+        if (out / "args.json").is_file():
+            assert (out / "args.json").read_text() == wanted, f"{name}: other arguments"
+        else:
+            done = run_cli("run", *args, report_dir=out, timeout=timeout)
+            assert done.returncode in (0, 1), done.explain()
+            (out / "args.json").write_text(wanted)
+    return out
+
+
+# One mutant's run, for the tests that read a report with findings in it (the browser test,
+# replay, compare): made once per session. Its one fault is COMPLETE-MD5's.
+MUTANT_RUN_KEY = "sk-test-SECRET-123"
+MUTANT_RUN = ("--mutant", "md5-unchecked", "--api-key", MUTANT_RUN_KEY, "--profile", PROFILE,
+              "--seed", "7", "--max-examples", "20", "-q")
+
+
+def mutant_report_dir(base_temp: Path) -> Path:
+    """The report folder of `MUTANT_RUN` (see `shared_run`)."""
+    return shared_run(base_temp, "md5-unchecked", *MUTANT_RUN)
 
 
 def start_cli(*args: str, cwd: Path, module: str = "conformance.cli",
