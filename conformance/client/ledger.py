@@ -91,8 +91,11 @@ class UploadLedger:
             if path.endswith("/uploads") and upload not in self._pending:
                 self._summary.uploads_created += 1
                 declared = body.get("bytes")
-                if isinstance(declared, int) and not isinstance(declared, bool):
-                    self._summary.bytes_declared += max(declared, 0)
+                # What a target echoes may be absurd (a 5001-digit size): only a size an
+                # upload can have counts.
+                if isinstance(declared, int) and not isinstance(declared, bool) and \
+                        0 <= declared <= api.UPLOAD_LIMIT:
+                    self._summary.bytes_declared += declared
                 if status not in _ENDED:
                     self._pending[upload] = None
             elif status in _ENDED and upload in self._pending:

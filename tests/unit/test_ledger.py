@@ -53,9 +53,11 @@ def test_refusals_odd_answers_and_other_requests_change_nothing() -> None:
 def test_an_upload_never_ended_is_left_pending_and_summaries_merge() -> None:
     ledger = UploadLedger()
     ledger.observe(_exchange("/uploads", 200, _upload("upload_a", "pending", declared=-4)))
+    ledger.observe(_exchange("/uploads", 200, _upload("upload_b", "cancelled", 10**400)))
     ledger.observe(_exchange("/uploads/upload_a/complete", 400, _upload("upload_a", "completed")))
     first = ledger.summary()
     assert first.left_pending == ["upload_a"] and first.bytes_declared == 0
+    assert first.uploads_created == 2
     merged = CleanupSummary.from_dict(first.to_dict())
     merged.merge(first)
-    assert merged.uploads_created == 2 and merged.left_pending == ["upload_a", "upload_a"]
+    assert merged.uploads_created == 4 and merged.left_pending == ["upload_a", "upload_a"]
