@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,7 +214,5 @@ def replay_command(args: argparse.Namespace) -> int:
 
 
 def _error(message: str) -> int:
-    import sys
-
     print(f"uploads-conformance: error: {message}", file=sys.stderr)
     return 2
