@@ -1,9 +1,9 @@
 """`uploads-conformance replay REPORT.json`: are a report's findings still there?
 
 Every finding names the suite's test that found it (report.json 1.3, `test`). Replay runs
-that test again with the run's seed and profile, judging only the finding's requirement,
-`--times` times (3 by default), against the report's own target or another one, and says
-for each finding:
+that test again with the run's seed, profile and `--max-examples`, judging only the
+finding's requirement, `--times` times (3 by default), against the report's own target or
+another one, and says for each finding:
 
     FIXED            the requirement held in every replay
     STILL FAILING    it failed in every replay
@@ -93,6 +93,7 @@ def replay_findings(report: RunReport, settings: RunSettings, replays: list[Repl
     for replay in replays:
         chosen = dataclasses.replace(
             settings, report_dir=None, profile=report.profile, seed=report.seed,
+            max_examples=report.max_examples,
             requirements=replay.requirement, tests=(replay.test,) if replay.test else (),
             fail_fast=True, workers=1, baseline=None, write_baseline=None)
         for _ in range(times):

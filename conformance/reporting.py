@@ -34,6 +34,7 @@ class RunFacts:
     started_at: str = ""
     duration_s: float = 0.0
     selection: str = ""  # --requirements / --skip, as given
+    max_examples: int | None = None  # --max-examples, when given
 
 
 def versions() -> dict[str, str]:
@@ -53,7 +54,7 @@ def build_report(recorder: Recorder, errors: list[str], facts: RunFacts) -> RunR
         seed=facts.seed, started_at=facts.started_at or now_iso(),
         duration_s=facts.duration_s, versions=versions(), requirements=recorder.verdicts(),
         exit_status=0, verdict="", adapter=facts.adapter, errors=list(errors),
-        selection=facts.selection,
+        selection=facts.selection, max_examples=facts.max_examples,
     )
     settle(report)
     return report

@@ -130,6 +130,7 @@ class RunReport:
     errors: list[str] = field(default_factory=list)  # why a run could not be done, if so
     baseline_file: str | None = None
     selection: str = ""  # "--requirements X --skip Y": a partial run; "" judges everything
+    max_examples: int | None = None  # --max-examples, when given (1.3): replay uses it too
     # What the run created on the target and left there (conformance.client.ledger), 1.3
     cleanup: dict[str, Any] | None = None
     schema_version: str = REPORT_SCHEMA_VERSION
@@ -139,6 +140,8 @@ class RunReport:
         del data["requirements"]  # last, after the summary: the long list reads at the end
         if not data["selection"]:
             del data["selection"]  # 1.3's field, there only in a partial run
+        if data["max_examples"] is None:
+            del data["max_examples"]  # 1.3's field, there only when --max-examples was given
         if data["cleanup"] is None:
             del data["cleanup"]  # 1.3's field: a run that could not start created nothing
         return {**data, "summary": self.summary(),

@@ -151,7 +151,8 @@ class RunSettings:
         return RunFacts(target=target, target_kind=kind, profile=self.profile,
                         seed=self.seed if self.seed is not None else 0, adapter=adapter,
                         started_at=started_at, duration_s=duration_s,
-                        selection=describe(self.requirements, self.skip))
+                        selection=describe(self.requirements, self.skip),
+                        max_examples=self.max_examples)
 
     def to_wire(self) -> dict[str, Any]:
         """Plain values, for xdist's channel to its workers (see conformance.plugin)."""

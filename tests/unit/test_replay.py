@@ -60,3 +60,23 @@ def test_a_replay_goes_to_the_reports_target_unless_told_otherwise() -> None:
     assert clean.mutant is None and clean.base_url is None  # the report names its target
     keyed = target_settings(external, {}, False, {"OPENAI_API_KEY": "sk-env"})
     assert keyed.api_key == "sk-env"
+
+
+def test_a_replay_explores_as_the_run_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance import replay
+    from conformance.run import RunSettings
+
+    seen: list[RunSettings] = []
+
+    def fake_run(settings: RunSettings) -> RunReport:
+        seen.append(settings)
+        return _report()  # COMPLETE-MD5 fails again
+
+    monkeypatch.setattr(replay, "run", fake_run)
+    report = _report()
+    report.max_examples = 12
+    replays = replay.replay_findings(report, RunSettings(), findings_to_replay(report)[:1], 2)
+    assert [r.verdict for r in replays] == ["STILL FAILING"]
+    assert all((s.seed, s.profile, s.max_examples, s.requirements, s.tests, s.report_dir)
+               == (7, "quick", 12, "COMPLETE-MD5", ("a.py::x",), None) for s in seen)
+    assert len(seen) == 2 and all(s.fail_fast for s in seen)
