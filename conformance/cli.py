@@ -1,4 +1,5 @@
-"""`uploads-conformance run | serve | mutants | report`: the command line.
+"""`uploads-conformance run | serve | mutants | report | compare | replay | cleanup |
+requirements`: the command line, one module per command but `run`, which is here.
 
 `run` parses its options (the table `conformance.options.OPTIONS`) into `RunSettings`, calls
 `conformance.run.run`, prints the summary and exits 0 conformant, 1 a MUST requirement
