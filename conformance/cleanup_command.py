@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from conformance import api
 from conformance.client import TargetClient
@@ -30,12 +29,13 @@ def add_cleanup_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cleanup_command(args: argparse.Namespace) -> int:
+    from conformance.cli import user_error
     from conformance.report import ReportError, load_report
 
     try:
         report = load_report(args.report)
     except ReportError as error:
-        return _error(str(error))
+        return user_error(str(error))
     left = list((report.cleanup or {}).get("left_pending", []))
     if not left:
         print(f"uploads-conformance cleanup: {args.report} lists no upload left pending")
@@ -45,12 +45,12 @@ def cleanup_command(args: argparse.Namespace) -> int:
     settings = settings_from_options(given, environ)
     base_url = settings.base_url or _external_target(report)
     if base_url is None:
-        return _error("the report is of the embedded emulator, which ended with its run; "
+        return user_error("the report is of the embedded emulator, which ended with its run; "
                       "give --base-url to clean another target")
     try:
         connection = settings.connection()
     except ValueError as error:
-        return _error(str(error))
+        return user_error(str(error))
     redactor = Redactor(*settings.secrets())
     print(f"uploads-conformance cleanup: cancelling {len(left)} upload(s) on "
           f"{redact_url(base_url, redactor)}")
@@ -76,7 +76,3 @@ def cleanup_command(args: argparse.Namespace) -> int:
 def _external_target(report: RunReport) -> str | None:
     return report.target if report.target_kind == "external" else None
 
-
-def _error(message: str) -> int:
-    print(f"uploads-conformance: error: {message}", file=sys.stderr)
-    return 2

@@ -31,6 +31,14 @@ from conformance.run import RunSettings, run
 RUN_LOG = "run.log"  # in the report folder: pytest's output, the emulator's, the workers'
 
 
+def user_error(message: str, command: str = "") -> int:
+    """A mistake of the user's (a bad argument, an unreadable report): one line on stderr,
+    never a traceback, and the exit status of a run that could not be done."""
+    who = f"uploads-conformance {command}".rstrip()
+    print(f"{who}: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_RUN_FAILED
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(parser)
     # How much the terminal shows: the console's, not the run's (the reports are the same).

@@ -27,8 +27,7 @@ from conformance.report.writer import write_text_atomically
 __all__ = ["add_compare_arguments", "compare_command", "render_compare_html",
            "render_compare_markdown"]
 
-EXIT_WRITTEN, EXIT_NEWLY_FAILING, EXIT_ERROR = 0, 1, 2
-PREFIX = "uploads-conformance compare"
+EXIT_WRITTEN, EXIT_NEWLY_FAILING = 0, 1  # an error is the command line's exit 2
 DIFF_SECTIONS = (  # the diff view's sections, in the order a reader wants them
     (Change.NEWLY_FAILING, "Newly failing"),
     (Change.FIXED, "Fixed"),
@@ -58,6 +57,8 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def compare_command(args: argparse.Namespace) -> int:
+    from conformance.cli import user_error
+
     paths: list[Path] = list(args.reports)
     base = 0
     if args.base is not None:
@@ -67,11 +68,12 @@ def compare_command(args: argparse.Namespace) -> int:
         else:
             paths.insert(0, args.base)
     if len(paths) < 2:
-        return _error(f"give at least two report.json files to compare ({len(paths)} given)")
+        return user_error(f"give at least two report.json files to compare ({len(paths)} given)",
+                          "compare")
     try:
         reports = [load_report(path) for path in paths]
     except ReportError as exc:
-        return _error(str(exc))
+        return user_error(str(exc), "compare")
     head = max(i for i in range(len(paths)) if i != base)
     comparison = Comparison.build(reports, base=base, head=head)
     where = args.out if args.out is not None else Path.cwd()
@@ -88,7 +90,7 @@ def compare_command(args: argparse.Namespace) -> int:
             write_text_atomically(args.out / "compare.md", markdown)
             write_text_atomically(args.out / "compare.html", html)
         except OSError as exc:
-            return _error(f"cannot write the comparison: {exc}")
+            return user_error(f"cannot write the comparison: {exc}", "compare")
         print(comparison.count_line())
         print(comparison.diff_line())
         print(args.out / "compare.md")
@@ -96,11 +98,6 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.fail_on_new and comparison.newly_failing():
         return EXIT_NEWLY_FAILING
     return EXIT_WRITTEN
-
-
-def _error(message: str) -> int:
-    print(f"{PREFIX}: error: {' '.join(message.split())}", file=sys.stderr)
-    return EXIT_ERROR
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -23,7 +23,6 @@ import argparse
 import dataclasses
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,7 +176,7 @@ def target_settings(report: RunReport, values: dict[str, Any], embedded: bool,
 
 
 def replay_command(args: argparse.Namespace) -> int:
-    from conformance.cli import RUN_LOG
+    from conformance.cli import RUN_LOG, user_error
     from conformance.console_capture import captured_output
     from conformance.evidence import Redactor, redact_url
     from conformance.report import ReportError, load_report
@@ -185,13 +184,13 @@ def replay_command(args: argparse.Namespace) -> int:
     try:
         report = load_report(args.report)
     except ReportError as error:
-        return _error(str(error))
+        return user_error(str(error))
     if args.times < 1:
-        return _error("--times must be at least 1")
+        return user_error("--times must be at least 1")
     replays = findings_to_replay(report, tuple(args.finding or ()))
     if not replays:
         which = " of " + ", ".join(args.finding) if args.finding else ""
-        return _error(f"{args.report} has no findings{which} to replay")
+        return user_error(f"{args.report} has no findings{which} to replay")
     settings = target_settings(report, vars(args), args.embedded, dict(os.environ))
     target = redact_url(settings.base_url) if settings.base_url else "the embedded emulator" \
         + (f" (mutant {settings.mutant})" if settings.mutant else "")
@@ -213,7 +212,3 @@ def replay_command(args: argparse.Namespace) -> int:
         (args.out / "replay.json").write_text(text + "\n", encoding="utf-8")
     return status
 
-
-def _error(message: str) -> int:
-    print(f"uploads-conformance: error: {message}", file=sys.stderr)
-    return 2
