@@ -16,7 +16,7 @@ import os
 from conformance import api
 from conformance.client import TargetClient
 from conformance.evidence import Redactor, redact_url
-from conformance.options import CONNECTION_OPTIONS, add_options, settings_from_options
+from conformance.options import CONNECTION_OPTIONS, add_options, settings_for_a_report
 from conformance.results import RunReport
 
 __all__ = ["add_cleanup_arguments", "cleanup_command"]
@@ -41,8 +41,7 @@ def cleanup_command(args: argparse.Namespace) -> int:
         print(f"uploads-conformance cleanup: {args.report} lists no upload left pending")
         return 0
     given = {name: getattr(args, name, None) for name in CONNECTION_OPTIONS}
-    environ = {k: v for k, v in os.environ.items() if k != "OPENAI_BASE_URL"}
-    settings = settings_from_options(given, environ)
+    settings = settings_for_a_report(given, os.environ)
     base_url = settings.base_url or _external_target(report)
     if base_url is None:
         return user_error("the report is of the embedded emulator, which ended with its run; "

@@ -14,7 +14,8 @@ from typing import Any
 from conformance.client.health import LOST_BUDGET_S
 from conformance.run import RunSettings, profile_names, sdk_names
 
-__all__ = ["CONNECTION_OPTIONS", "OPTIONS", "Option", "add_options", "settings_from_options"]
+__all__ = ["CONNECTION_OPTIONS", "OPTIONS", "Option", "add_options", "settings_for_a_report",
+           "settings_from_options"]
 
 # The options that say how requests reach a target, for every command that sends some.
 CONNECTION_OPTIONS = ("base_url", "api_key", "request_timeout", "header", "query",
@@ -145,3 +146,10 @@ def settings_from_options(values: Mapping[str, Any], environ: Mapping[str, str])
         if value is not None:
             given[option.name] = tuple(value) if option.repeat else value
     return RunSettings(**given)
+
+
+def settings_for_a_report(values: Mapping[str, Any], environ: Mapping[str, str]) -> RunSettings:
+    """As `settings_from_options`, for a command that acts on a report's target (`replay`,
+    `cleanup`): $OPENAI_BASE_URL is not read, the report names its target."""
+    return settings_from_options(values, {k: v for k, v in environ.items()
+                                          if k != "OPENAI_BASE_URL"})

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.options import CONNECTION_OPTIONS, add_options, settings_from_options
+from conformance.options import CONNECTION_OPTIONS, add_options, settings_for_a_report
 from conformance.results import Outcome, RunReport
 from conformance.run import RunSettings, run
 
@@ -164,8 +164,7 @@ def target_settings(report: RunReport, values: dict[str, Any], embedded: bool,
     """The target to replay against: the options', else the report's own (its URL, or
     the embedded emulator with the report's mutant)."""
     given = {name: values.get(name) for name in _TARGET_OPTIONS}
-    settings = settings_from_options(given, {k: v for k, v in environ.items()
-                                             if k != "OPENAI_BASE_URL"})
+    settings = settings_for_a_report(given, environ)
     if settings.base_url or settings.mutant or embedded:
         return settings
     if report.target_kind == _EXTERNAL:
