@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin import FINDINGS_KEY
+
 __all__ = ["HEARTBEAT_S", "Progress", "phase_of"]
 
 HEARTBEAT_S = 30.0  # seconds between two "still running" lines in a log
 _TICK_S = 1.0  # how often a terminal's status line is redrawn
 _WORDS = {"passed": "ok", "failed": "FAILED", "skipped": "skipped"}
-_FINDINGS_KEY = "uploads_conformance_findings"  # conformance.plugin.FINDINGS_KEY
 
 # The suite's modules by phase, as a person reading the run thinks of them.
 _PHASES = {
@@ -125,7 +126,7 @@ class Progress:
         """Lines for the requirements that failed for the first time in this report."""
         new: list[tuple[str, str]] = []
         for key, value in report.user_properties:
-            if key != _FINDINGS_KEY:
+            if key != FINDINGS_KEY:
                 continue
             for finding in value.get("failures", ()):
                 requirement = str(finding.get("requirement", ""))
