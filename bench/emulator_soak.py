@@ -1,17 +1,20 @@
 """Soak: many clients doing mixed work against one emulator process for a bounded time.
 
     python bench/emulator_soak.py [--seconds 60] [--clients 64] [--max-part-kib 384]
-                                  [--memory-only]
+                                  [--keep-files 32] [--retention 10] [--memory-only]
 
 64 threads, each with its own httpx client, loop until the time is up over: an upload of 1-4
 parts of random sizes (up to `--max-part-kib`) completed with its md5 in a random part
 order; an upload cancelled after a part (a part sent after the cancel must be refused); and
-a download of one of its completed files, checked, then deleted. Afterwards every file still
+a download of one of its completed files, checked, then deleted (also the oldest, whenever
+a client holds more than `--keep-files`: a steady state, as a server left running sees).
+The emulator forgets ended uploads `--retention` seconds after they end. Afterwards every
+file still
 held is downloaded and compared with what was sent, and the spool directory must hold
 exactly the parts of those files (no leaked data). Printed: requests and their answers by
 status class, 5xx and transport errors, lost or corrupt parts, and the emulator's RSS
-sampled each second. The emulator is durable (`--data-dir`, a temporary directory) unless
-`--memory-only`.
+sampled each second, with its growth over the second half of the run (flat memory: about
+0). The emulator is durable (`--data-dir`, a temporary directory) unless `--memory-only`.
 """
 
 from __future__ import annotations
@@ -64,13 +67,15 @@ class Tally:
 
 
 class SoakClient:
-    def __init__(self, base_url: str, tally: Tally, max_part: int, seed: int) -> None:
+    def __init__(self, base_url: str, tally: Tally, max_part: int, seed: int,
+                 keep_files: int = 0) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=60, trust_env=False,
                                  headers={"Authorization": f"Bearer {API_KEY}"})
         self.tally = tally
         self.max_part = max_part
         self.random = random.Random(seed)
         self.mine: list[str] = []  # the files this client completed and still holds
+        self.keep_files = keep_files  # past this many held, the oldest goes (0: no limit)
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
         try:
@@ -132,6 +137,8 @@ class SoakClient:
             self.tally.files[file_id] = (digest, len(data), [part_id for part_id, _ in sent])
             self.tally.completed += 1
         self.mine.append(file_id)
+        if self.keep_files and len(self.mine) > self.keep_files:
+            self.check_and_delete(self.mine.pop(0))
 
     def cancel(self) -> None:
         upload_id = self.create(2 * self.max_part)
@@ -152,7 +159,9 @@ class SoakClient:
     def download_and_delete(self) -> None:
         if not self.mine:
             return self.upload()
-        file_id = self.mine.pop(self.random.randrange(len(self.mine)))
+        self.check_and_delete(self.mine.pop(self.random.randrange(len(self.mine))))
+
+    def check_and_delete(self, file_id: str) -> None:
         if check_file(self, file_id):
             answer = self.call("DELETE", f"/files/{file_id}")
             if answer is not None and answer.status_code == 200:
@@ -207,6 +216,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--max-part-kib", type=int, default=384)
+    parser.add_argument("--keep-files", type=int, default=32,
+                        help="files each client holds at most (0: every file it made)")
+    parser.add_argument("--retention", type=float, default=10.0,
+                        help="the emulator's --retention: seconds an ended upload is kept")
     parser.add_argument("--memory-only", action="store_true",
                         help="run the emulator without --data-dir")
     args = parser.parse_args()
@@ -214,11 +227,12 @@ def main() -> None:
     extra = [] if data_dir is None else ["--data-dir", str(data_dir)]
     tally = Tally()
     try:
-        with emulator_process(*extra, "--sweep-interval", "5") as served:
+        with emulator_process(*extra, "--sweep-interval", "5",
+                              "--retention", str(args.retention)) as served:
             rss = RssSampler(served.process.pid)
             rss.start()
-            clients = [SoakClient(served.base_url, tally, args.max_part_kib * KIB, seed)
-                       for seed in range(args.clients)]
+            clients = [SoakClient(served.base_url, tally, args.max_part_kib * KIB, seed,
+                                  args.keep_files) for seed in range(args.clients)]
             started = time.monotonic()
             deadline = started + args.seconds
             with ThreadPoolExecutor(args.clients) as pool:
@@ -251,7 +265,8 @@ def report(args: argparse.Namespace, tally: Tally, samples: list[tuple[float, in
     requests = sum(tally.statuses.values())
     classes = Counter(f"{status // 100}xx" for status in tally.statuses.elements())
     mode = "memory only" if args.memory_only else "durable (--data-dir)"
-    print(f"emulator soak: {args.clients} clients for {busy_s:.1f} s, {mode}")
+    print(f"emulator soak: {args.clients} clients for {busy_s:.1f} s, {mode}, "
+          f"--keep-files {args.keep_files}, --retention {args.retention:g}")
     print(f"requests       {requests} ({requests / busy_s:.0f}/s), by class: "
           + ", ".join(f"{name} {count}" for name, count in sorted(classes.items())))
     print(f"4xx expected   {tally.refused_as_due} (parts sent after a cancel)")
@@ -269,6 +284,9 @@ def report(args: argparse.Namespace, tally: Tally, samples: list[tuple[float, in
         marks = [f"{t:.0f}s {value / 1e6:.0f}" for t, value in samples[::step]]
         print(f"emulator RSS   MB: first {mb[0]:.0f}, median {statistics.median(mb):.0f}, "
               f"max {max(mb):.0f}, last {mb[-1]:.0f}  ({', '.join(marks)})")
+        half = mb[len(mb) // 2:]
+        print(f"RSS growth     {max(half) - half[0]:+.0f} MB over the second half "
+              f"({len(half)} samples: {half[0]:.0f} → max {max(half):.0f})")
     for oddity in tally.unexpected:
         print(f"  unexpected: {oddity}")
 

@@ -6,7 +6,8 @@
                  -> Storage (spool files), MetadataStore (kept records), OffsetClock (time)
     Rules (mutants.rules_for(config.mutant)): one object, handed to every piece that makes
     a decision a mutant may change
-    lifespan: a sweeper deleting expired uploads' and files' data now and then
+    lifespan: a sweeper deleting expired uploads' and files' data now and then, and
+              forgetting ended uploads past their retention
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .sqlite_store import SqliteStore
 from .storage import Storage
 from .store import MemoryStore, MetadataStore
 from .test_controls import ClockControls
-from .uploads import UploadService
+from .uploads import ServiceLimits, UploadService
 
 logger = logging.getLogger("conformance.emulator")
 
@@ -39,14 +40,15 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     config = config or EmulatorConfig()
     store: MetadataStore = MemoryStore() if config.data_dir is None else SqliteStore(
         config.data_dir)
-    storage = Storage(config.data_dir, durable=store.durable)
+    storage = Storage(config.data_dir, durable=store.durable, max_bytes=config.max_disk_bytes)
     restored = store.restore(storage.path_of)
     # A kill may have left a part cut off mid-body, or data whose deletion it interrupted.
     storage.remove_unneeded(restored.live_paths())
     clock = OffsetClock(config.clock or SystemClock(), restored.clock_offset)
     files = FileStore(clock, storage, store, restored.files)
     rules = rules_for(config.mutant)  # the clean rules, or one mutant's
-    service = UploadService(rules, clock, storage, files, store, restored)
+    service = UploadService(rules, clock, storage, files, store, restored, ServiceLimits(
+        config.retention, config.max_pending_uploads))
 
     routes = UploadRoutes(service, files, rules, config.body_timeout).routes()
     if config.test_controls:

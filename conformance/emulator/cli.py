@@ -2,7 +2,9 @@
 
     uploads-conformance serve [--host 127.0.0.1] [--port 8000] [--api-key KEY | --no-auth]
                               [--data-dir DIR] [--body-timeout SECONDS]
-                              [--sweep-interval SECONDS] [--test-controls]
+                              [--sweep-interval SECONDS] [--retention SECONDS]
+                              [--max-pending-uploads N] [--max-connections N]
+                              [--max-disk-bytes BYTES] [--test-controls]
                               [--mutant NAME] [--list-mutants]
 """
 
@@ -14,7 +16,12 @@ import sys
 from pathlib import Path
 
 from .body_stream import DEFAULT_BODY_TIMEOUT_S
-from .config import DEFAULT_API_KEY, DEFAULT_SWEEP_INTERVAL_S, EmulatorConfig
+from .config import (
+    DEFAULT_API_KEY,
+    DEFAULT_RETENTION_S,
+    DEFAULT_SWEEP_INTERVAL_S,
+    EmulatorConfig,
+)
 from .mutants import MUTANTS
 from .server import run_server
 
@@ -38,6 +45,17 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="SECONDS",
                         help="how often expired uploads' and files' data is deleted "
                              f"(default {DEFAULT_SWEEP_INTERVAL_S:g})")
+    parser.add_argument("--retention", type=float, default=DEFAULT_RETENTION_S,
+                        metavar="SECONDS",
+                        help="forget an ended upload this long after it ended (then it is "
+                             f"unknown, 404; default {DEFAULT_RETENTION_S:g})")
+    parser.add_argument("--max-pending-uploads", type=int, default=None, metavar="N",
+                        help="refuse a create (429) while N uploads are pending")
+    parser.add_argument("--max-connections", type=int, default=None, metavar="N",
+                        help="answer 503 at once beyond N open connections")
+    parser.add_argument("--max-disk-bytes", type=int, default=None, metavar="BYTES",
+                        help="spool at most this much part data; past it a part is answered "
+                             "as on a full disk (503, Retry-After)")
     parser.add_argument("--test-controls", action="store_true",
                         help="serve the test-control extension under /v1/_conformance")
     parser.add_argument("--mutant", choices=sorted(MUTANTS), default=None, metavar="NAME",
@@ -58,7 +76,11 @@ def serve_command(args: argparse.Namespace) -> int:
         config = EmulatorConfig(api_key=api_key, test_controls=args.test_controls,
                                 data_dir=args.data_dir, mutant=args.mutant,
                                 body_timeout=args.body_timeout,
-                                sweep_interval=args.sweep_interval)
+                                sweep_interval=args.sweep_interval,
+                                retention=args.retention,
+                                max_pending_uploads=args.max_pending_uploads,
+                                max_connections=args.max_connections,
+                                max_disk_bytes=args.max_disk_bytes)
         run_server(config, host=args.host, port=args.port)
     except ValueError as exc:
         print(f"uploads-conformance serve: {exc}", file=sys.stderr)

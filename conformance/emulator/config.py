@@ -11,6 +11,9 @@ from .mutants import MUTANTS
 
 DEFAULT_API_KEY = "sk-emulator"
 DEFAULT_SWEEP_INTERVAL_S = 60.0
+# An ended upload is still answered for (as completed, cancelled or expired) for this long
+# after it ended; after it, it is forgotten, as an upload that never existed.
+DEFAULT_RETENTION_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,16 @@ class EmulatorConfig:
     body_timeout   seconds a request body may go without a byte before it is abandoned
                    (408, connection closed); None waits for ever
     sweep_interval seconds between background sweeps that delete the data of expired
-                   uploads and files
+                   uploads and files, and forget what is past `retention`
+    retention      seconds an ended upload (completed, cancelled, expired) is still known
+                   after it ended; then its records go (a completed upload's file stays
+                   until it is deleted or expires)
+    max_pending_uploads  at most this many pending uploads at once; a create beyond it is
+                   refused 429 (None: no limit)
+    max_connections      at most this many open connections (or requests in progress);
+                   beyond it uvicorn answers 503 at once (None: no limit)
+    max_disk_bytes       at most this many bytes of part data spooled; a part that would
+                   pass it fails as on a full disk: 503 with Retry-After (None: no limit)
     """
 
     api_key: str | None = DEFAULT_API_KEY
@@ -36,6 +48,10 @@ class EmulatorConfig:
     clock: Clock | None = None
     body_timeout: float | None = DEFAULT_BODY_TIMEOUT_S
     sweep_interval: float = DEFAULT_SWEEP_INTERVAL_S
+    retention: float = DEFAULT_RETENTION_S
+    max_pending_uploads: int | None = None
+    max_connections: int | None = None
+    max_disk_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if self.mutant is not None and self.mutant not in MUTANTS:
@@ -47,3 +63,9 @@ class EmulatorConfig:
             raise ValueError(f"body_timeout must be positive, not {self.body_timeout}")
         if not self.sweep_interval > 0:
             raise ValueError(f"sweep_interval must be positive, not {self.sweep_interval}")
+        if not self.retention >= 0:
+            raise ValueError(f"retention must be 0 or more, not {self.retention}")
+        for name in ("max_pending_uploads", "max_connections", "max_disk_bytes"):
+            limit = getattr(self, name)
+            if limit is not None and not limit > 0:
+                raise ValueError(f"{name} must be positive, not {limit}")

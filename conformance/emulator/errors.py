@@ -2,12 +2,17 @@
 
 Every error answer - a broken rule, an unknown route, a wrong method, a body too large, an
 unexpected exception - is `{"error": {"message", "type", "param", "code"}}` sent as
-application/json. The one deliberate exception is `RawAnswer`, which only a mutant raises.
+application/json. The deliberate exceptions: `RawAnswer`, which only a mutant raises, and
+the 503 uvicorn itself sends past `max_connections`.
+A full disk (or the spool's quota, or SQLite's "database or disk is full") is a 503 with
+Retry-After: the request stored nothing, and a retry later may succeed.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +25,7 @@ logger = logging.getLogger("conformance.emulator")
 
 INVALID_REQUEST = "invalid_request_error"
 SERVER_ERROR = "server_error"
+DISK_FULL_RETRY_AFTER_S = 30
 
 
 class ApiError(Exception):
@@ -54,6 +60,30 @@ def not_found(message: str, *, param: str | None = None, code: str = "not_found"
 
 def too_large(message: str, *, param: str | None = None, code: str) -> ApiError:
     return ApiError(413, message, param=param, code=code)
+
+
+def disk_full() -> ApiError:
+    return ApiError(503, "The server's storage is full; nothing of this request was stored. "
+                         "Retry later.", type=SERVER_ERROR, code="insufficient_storage",
+                    headers={"Retry-After": str(DISK_FULL_RETRY_AFTER_S)})
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether `error` (or what it was raised from) is a write that found no space."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        exc = pending.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            return True  # SQLITE_FULL: "database or disk is full"
+        pending += [exc.__cause__, exc.__context__,
+                    *getattr(exc, "exceptions", ())]  # an ExceptionGroup's members
+    return False
 
 
 class RawAnswer(Exception):
@@ -132,10 +162,17 @@ class CatchServerErrors:
 
         try:
             await self.app(scope, receive, send_tracking)
-        except Exception:
-            logger.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            full = is_disk_full(exc)
+            if full:
+                logger.warning("no space to store %s %s: %s", scope["method"], scope["path"],
+                               exc)
+            else:
+                logger.exception("unexpected error answering %s %s", scope["method"],
+                                 scope["path"])
             if started:
                 raise  # too late for an envelope; the server closes the connection
-            error = ApiError(500, "The server had an error processing your request.",
-                             type=SERVER_ERROR, code="internal_error")
+            error = disk_full() if full else ApiError(
+                500, "The server had an error processing your request.", type=SERVER_ERROR,
+                code="internal_error")
             await error_response(error)(scope, receive, send)

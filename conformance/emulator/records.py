@@ -51,5 +51,8 @@ class UploadRecord:
     parts: dict[str, PartRecord] = field(default_factory=dict)  # in the order added
     received: int = 0  # bytes held by the recorded parts
     file: FileRecord | None = None
+    # When it stopped pending (the clock's time; a restart counts from its start): it is
+    # forgotten `retention` seconds later.
+    ended_at: float | None = None
     # Serialises every change of this upload: part commits, completion, cancel, expiry.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -49,7 +49,8 @@ class EmulatorServer:
         self._stopped = False
         sock = self._socket = _bind(self.host, self._requested_port)
         self.port = sock.getsockname()[1]
-        server = uvicorn.Server(_uvicorn_config(self.app, log_level="warning"))
+        server = uvicorn.Server(_uvicorn_config(self.app, log_level="warning",
+                                                limit=self.config.max_connections))
         self._server = server
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                         name=f"uploads-emulator-{self.port}", daemon=True)
@@ -102,7 +103,8 @@ def run_server(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8000
         print("Test controls: on (/v1/_conformance)", flush=True)
     if config.mutant is not None:
         print(f"Mutant: {config.mutant} (a deliberately faulty emulator)", flush=True)
-    server = uvicorn.Server(_uvicorn_config(app, log_level="info"))
+    server = uvicorn.Server(_uvicorn_config(app, log_level="info",
+                                            limit=config.max_connections))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
@@ -121,7 +123,7 @@ def _key_hint(api_key: str) -> str:
     return f"{api_key[:3]}...{api_key[-4:]}" if len(api_key) >= 16 else "*" * len(api_key)
 
 
-def _uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(app: Starlette, log_level: str, limit: int | None) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         # h11 finishes reading a request body the app refused early (a 413 mid-part), so
@@ -131,6 +133,9 @@ def _uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
         log_level=log_level,
         access_log=log_level == "info",
         timeout_graceful_shutdown=5,
+        # Past it uvicorn answers 503 at once (its own plain answer, as a gateway's). It
+        # counts the asking connection too: N + 1 lets N be open and the next one refused.
+        limit_concurrency=None if limit is None else limit + 1,
     )
 
 

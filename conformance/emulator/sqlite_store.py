@@ -17,7 +17,8 @@ import fcntl
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -124,21 +125,28 @@ class SqliteStore:
     def complete(self, upload_id: str, file: FileRecord) -> None:
         """The file (its manifest: part IDs in byte order) and the status, in one commit."""
         pieces = json.dumps([piece.id for piece in file.pieces])
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                                 (file.id, file.bytes, file.created_at, file.filename,
-                                  file.purpose, file.expires_at, pieces))
-                self._db.execute("UPDATE uploads SET status = 'completed', file_id = ? "
-                                 "WHERE id = ?", (file.id, upload_id))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                       (file.id, file.bytes, file.created_at, file.filename, file.purpose,
+                        file.expires_at, pieces))
+            db.execute("UPDATE uploads SET status = 'completed', file_id = ? WHERE id = ?",
+                       (file.id, upload_id))
 
     def delete_file(self, file_id: str) -> None:
         self._write("UPDATE files SET deleted = 1 WHERE id = ?", (file_id,))
+
+    def forget_uploads(self, upload_ids: list[str]) -> None:
+        """The uploads' rows go, with every part row no live file needs and the rows of
+        deleted files no upload names; one commit (each sweep, so also with no IDs)."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM uploads WHERE id = ?",
+                           [(upload_id,) for upload_id in upload_ids])
+            db.execute("DELETE FROM files WHERE deleted = 1 AND id NOT IN "
+                       "(SELECT file_id FROM uploads WHERE file_id IS NOT NULL)")
+            # Also the parts of files deleted after their upload was forgotten.
+            db.execute("DELETE FROM parts WHERE upload_id NOT IN (SELECT id FROM uploads) "
+                       "AND id NOT IN (SELECT piece.value FROM files, "
+                       "json_each(files.pieces) AS piece WHERE files.deleted = 0)")
 
     def save_clock_offset(self, offset: float) -> None:
         self._write("INSERT OR REPLACE INTO settings VALUES (?, ?)", (_CLOCK_OFFSET, offset))
@@ -148,6 +156,17 @@ class SqliteStore:
             self._db.close()
         if not self._lock_file.closed:
             self._lock_file.close()  # releases the flock
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _write(self, sql: str, values: tuple[object, ...]) -> None:
         with self._lock:

@@ -8,14 +8,19 @@ cancelled upload whose deletion a kill interrupted) are deleted.
 Nothing here holds a whole part in memory: a part is written slice by slice as it arrives,
 and hashing and reading stream a file's parts in fixed-size chunks on a worker thread so
 the event loop keeps serving. Spool names come from generated IDs only, never from a request.
+
+A `SpoolQuota` (`max_disk_bytes`) makes a write past it fail with ENOSPC, as a full disk
+does, so the one path that answers a full disk (`errors.disk_full`) is the one tested.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -27,19 +32,43 @@ WRITE_BUFFER_BYTES = 1024 * 1024
 READ_CHUNK_BYTES = 1024 * 1024
 
 
+class SpoolQuota:
+    """How many bytes of part data the spool may hold; a write past it fails with ENOSPC."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()  # deletions give bytes back from worker threads
+
+    def take(self, size: int) -> None:
+        with self._lock:
+            if self.used + size > self.limit:
+                raise OSError(errno.ENOSPC, f"No space left on device (the spool holds "
+                                            f"{self.used} of its {self.limit} bytes)")
+            self.used += size
+
+    def give_back(self, size: int) -> None:
+        with self._lock:
+            self.used = max(0, self.used - size)
+
+
 class SpoolFile:
     """One part's bytes, written as they arrive."""
 
-    def __init__(self, path: Path, durable: bool = False) -> None:
+    def __init__(self, path: Path, durable: bool = False,
+                 quota: SpoolQuota | None = None) -> None:
         self.path = path
         self.size = 0
         self._durable = durable
+        self._quota = quota
         # Buffered: the request body arrives in ~64 KiB slices; disk writes happen per MiB.
         self._file: BinaryIO = open(path, "wb", buffering=WRITE_BUFFER_BYTES)  # noqa: SIM115
 
     def write(self, data: bytes | memoryview) -> None:
+        if self._quota is not None:
+            self._quota.take(len(data))
+        self.size += len(data)  # first: a write that fails still gives its bytes back
         self._file.write(data)
-        self.size += len(data)
 
     async def close(self) -> None:
         """Close; when durable, the bytes (and the file's name) are on disk once it returns."""
@@ -54,9 +83,16 @@ class SpoolFile:
         self._file.close()
 
     async def discard(self) -> None:
-        """Close and delete: the part was refused or its client went away."""
-        await self.close()
-        await anyio.to_thread.run_sync(_unlink_all, [self.path])
+        """Close and delete: the part was refused, its client went away, or the disk is full
+        (then closing fails to flush too, and the file goes all the same)."""
+        try:
+            await self.close()
+        except OSError:
+            pass
+        finally:
+            await anyio.to_thread.run_sync(_unlink_all, [self.path])
+            if self._quota is not None:
+                self._quota.give_back(self.size)
 
 
 class Storage:
@@ -64,7 +100,9 @@ class Storage:
     `uploads-emulator-XXXX` (in `data_dir` if given), removed when the run ends (or at
     interpreter exit as a fallback), as its metadata is gone with the process."""
 
-    def __init__(self, data_dir: Path | None, durable: bool = False) -> None:
+    def __init__(self, data_dir: Path | None, durable: bool = False,
+                 max_bytes: int | None = None) -> None:
+        self.quota = None if max_bytes is None else SpoolQuota(max_bytes)
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
         self.durable = durable
@@ -81,16 +119,21 @@ class Storage:
         return self.root / part_id
 
     def spool(self, part_id: str) -> SpoolFile:
-        return SpoolFile(self.path_of(part_id), self.durable)
+        return SpoolFile(self.path_of(part_id), self.durable, self.quota)
 
     def remove_unneeded(self, needed: set[Path]) -> list[Path]:
-        """At start: delete every spool file that no record needs; returns them."""
+        """At start: delete every spool file that no record needs; returns them. What stays
+        counts against the quota."""
         unneeded = [path for path in self.spooled_files() if path not in needed]
         _unlink_all(unneeded)
+        if self.quota is not None:
+            self.quota.used = sum(path.stat().st_size for path in self.spooled_files())
         return unneeded
 
     async def delete(self, paths: Iterable[Path]) -> None:
-        await anyio.to_thread.run_sync(_unlink_all, list(paths))
+        freed = await anyio.to_thread.run_sync(_unlink_all, list(paths))
+        if self.quota is not None:
+            self.quota.give_back(freed)
 
     async def md5(self, paths: Iterable[Path]) -> str:
         return await anyio.to_thread.run_sync(_md5_of, list(paths))
@@ -113,9 +156,16 @@ class Storage:
             self._remove_root()
 
 
-def _unlink_all(paths: list[Path]) -> None:
+def _unlink_all(paths: list[Path]) -> int:
+    """Deletes the files; returns how many bytes they held."""
+    freed = 0
     for path in paths:
-        path.unlink(missing_ok=True)
+        try:
+            freed += path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            pass
+    return freed
 
 
 def _fsync_directory(path: Path) -> None:

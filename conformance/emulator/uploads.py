@@ -12,7 +12,11 @@ Strict choices where the documentation is silent (each also in the README):
 - a zero-byte upload completes with `part_ids: []`;
 - cancelling a cancelled (or expired) upload is refused;
 - an upload is expired from `expires_at` on (now >= expires_at); expiry is applied lazily,
-  when the upload is next touched, and its data deleted then.
+  when the upload is next touched, and its data deleted then;
+- an ended upload (completed, cancelled, expired) is forgotten `retention` seconds after it
+  ended: from then on it is unknown (404, still a refusal of whatever is asked of it), so a
+  server left running does not grow with every upload it ever saw. Its file, if any, stays
+  until deleted or expired.
 """
 
 from __future__ import annotations
@@ -23,15 +27,24 @@ from collections.abc import Container
 import anyio
 
 from .clock import Clock
-from .errors import bad_request, not_found
+from .config import DEFAULT_RETENTION_S
+from .errors import ApiError, bad_request, not_found
 from .files import FileStore
 from .ids import FILE_PREFIX, PART_PREFIX, UPLOAD_PREFIX, new_id, quote_id
 from .part_reader import PartLimits
-from .records import FileRecord, PartRecord, UploadRecord
+from .records import FileRecord, PartRecord, UploadRecord, UploadStatus
 from .rules import Rules
 from .storage import SpoolFile, Storage
 from .store import MetadataStore, Restored
 from .validation import CompleteUpload, CreateUpload
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceLimits:
+    """How much the service holds (see `EmulatorConfig`)."""
+
+    retention: float = DEFAULT_RETENTION_S
+    max_pending_uploads: int | None = None
 
 
 @dataclasses.dataclass(eq=False)
@@ -46,7 +59,9 @@ class PartInFlight:
 
 class UploadService:
     def __init__(self, rules: Rules, clock: Clock, storage: Storage, files: FileStore,
-                 store: MetadataStore, restored: Restored | None = None) -> None:
+                 store: MetadataStore, restored: Restored | None = None,
+                 limits: ServiceLimits | None = None) -> None:
+        self._limits = limits or ServiceLimits()
         self._rules = rules
         self._clock = clock
         self._storage = storage
@@ -58,6 +73,7 @@ class UploadService:
 
     # --- create -------------------------------------------------------------------------
     def create(self, request: CreateUpload) -> UploadRecord:
+        self._check_pending_limit()
         created_at = int(self._clock.now())
         upload = UploadRecord(
             id=self._new_upload_id(created_at),
@@ -72,6 +88,16 @@ class UploadService:
         self._store.add_upload(upload)
         self.uploads[upload.id] = upload
         return upload
+
+    def _check_pending_limit(self) -> None:
+        limit = self._limits.max_pending_uploads
+        if limit is None:
+            return
+        pending = sum(1 for upload in self.uploads.values() if self._status(upload) == "pending")
+        if pending >= limit:
+            raise ApiError(429, f"{pending} uploads are pending, the most this server holds "
+                                f"at once; complete or cancel one first.",
+                           code="too_many_pending_uploads")
 
     def find(self, upload_id: str) -> UploadRecord:
         upload = self.uploads.get(upload_id)
@@ -153,7 +179,7 @@ class UploadService:
             # pending with its parts, after it completed; never a half-made file.
             self._store.complete(upload.id, file)
             upload.file = file
-            upload.status = "completed"
+            self._end(upload, "completed")
             self._files.add(file)
             return upload
 
@@ -242,7 +268,7 @@ class UploadService:
         async def apply() -> UploadRecord:
             answer = self._rules.cancel_answer(upload)
             self._store.set_status(upload.id, "cancelled")
-            upload.status = "cancelled"
+            self._end(upload, "cancelled")
             if upload.file is None:  # a kill before the deletion: the next start deletes it
                 await self._storage.delete(part.path for part in upload.parts.values())
             return answer
@@ -261,16 +287,37 @@ class UploadService:
         """Under the upload's lock: make an hour-old upload expired and delete its data."""
         if self._is_due(upload):
             self._store.set_status(upload.id, "expired")
-            upload.status = "expired"
+            self._end(upload, "expired")
             await self._storage.delete(part.path for part in upload.parts.values())
 
     async def sweep(self) -> None:
         """Expire every hour-old upload now rather than when it is next touched, so its
-        parts' bytes go; a background task runs this now and then."""
+        parts' bytes go, and forget the uploads past their retention; a background task
+        runs this now and then."""
         for upload in list(self.uploads.values()):
             if self._is_due(upload):
                 async with upload.lock:
                     await self._settle_expiry(upload)
+        now = self._clock.now()
+        for upload in self.uploads.values():
+            if upload.status != "pending" and upload.ended_at is None:
+                upload.ended_at = now  # ended before a restart: its retention starts now
+        forget_before = now - self._limits.retention
+        self._forget([upload for upload in self.uploads.values()
+                      if upload.ended_at is not None and upload.ended_at <= forget_before])
+
+    def _end(self, upload: UploadRecord, status: UploadStatus) -> None:
+        upload.status = status
+        upload.ended_at = self._clock.now()
+
+    def _forget(self, uploads: list[UploadRecord]) -> None:
+        """Drop ended uploads and their part records; a live file keeps its pieces. Called
+        also with none: the store then drops what deleted files no longer need."""
+        self._store.forget_uploads([upload.id for upload in uploads])
+        for upload in uploads:
+            del self.uploads[upload.id]
+            for part_id in upload.parts:
+                self.parts.pop(part_id, None)
 
     # --- IDs ----------------------------------------------------------------------------
     def _new_upload_id(self, created_at: int) -> str:
