@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +21,11 @@ from conformance import api
 from conformance.checks import Answer
 from conformance.client.multipart import SMALL_BODY_BYTES
 from conformance.model import Expectation, Model, Part, Verdict
+from conformance.read_back import read_back
 from conformance.recorder import ConformanceFailure
 from conformance.target import Target
-from strategies.payloads import Payload, concat_md5, matches
+from conformance.upload_answers import UploadAnswers, upload_answer
+from strategies.payloads import Payload, concat_md5
 
 BARRIER_TIMEOUT_S = 30  # past that, requests sent "at once" (or held back) are sent anyway
 # A held part streams (a smaller one goes from one buffer, all at once), so its last byte
@@ -40,6 +41,7 @@ class Exerciser:
     def __init__(self, target: Target) -> None:
         self.target = target
         self.check = target.checker
+        self.answers = UploadAnswers(self.check)  # every Upload answer, held to its create's
         self.model = Model(digest=concat_md5)
         self.steps: list[str] = []
         self.alias: dict[str, str] = {}  # target ID -> short name used in the steps
@@ -77,7 +79,7 @@ class Exerciser:
         if not self.check.answer(expectation, answer, "create"):
             return None
         body = answer.json
-        if not self.check.upload_object(body, "the created upload"):
+        if not self.answers.first(body, "the created upload", self.target.now()):
             return None
         upload_id: str = body["id"]
         self._new_id(upload_id, "upload")
@@ -86,7 +88,6 @@ class Exerciser:
         self.check.expect(body["status"] == "pending" and echoed == wanted, "CREATE-VALID",
                           f"the new upload has status {body['status']!r} and {echoed}, "
                           f"expected 'pending' and {wanted}")
-        self.check.timestamps(body, self.target.now(), "the created upload")
         self.alias[upload_id] = name
         self.model.record_create(request, upload_id, body["created_at"])
         return upload_id
@@ -174,7 +175,7 @@ class Exerciser:
             self.model.lose_track(upload)
             return False
         body = answer.json
-        if not self.check.upload_object(body, "the completed upload"):
+        if not self.answers.later(upload, body, "the completed upload"):
             return False
         self.check.expect(body["status"] == "completed", "COMPLETE-VALID",
                           f"the completed upload has status {body['status']!r}")
@@ -183,38 +184,9 @@ class Exerciser:
                                       "the completed upload")
         file_id = file["id"] if file else None
         self.model.record_complete(upload, part_ids, file_id)
-        if file_id is not None and len(set(part_ids)) == len(part_ids):
-            self.read_back(upload, file_id)
+        if file_id is not None:  # a subset or duplicates too: the oracle says what it holds
+            read_back(self, upload, file_id)
         return True
-
-    def read_back(self, upload: str, file_id: str) -> None:
-        """Where the target serves files, the file holds the listed parts' bytes in order."""
-        if not self.target.files_served(file_id):
-            return
-        parts = [p.content for p in self.model.completed_parts(upload)]
-        with self.target.client.stream_get(api.file_content_path(file_id)) as stream:
-            if stream.status is None or not 200 <= stream.status < 300:
-                # An error page is not content: the answer itself is what is wrong.
-                ok, difference = False, f"reading it was answered {stream.status or 'nothing'}"
-            else:
-                ok, difference = matches(parts, stream)
-        self.step(f"read the file of {self.name(upload)} back")
-        if ok:
-            self.check.ok("CONTENT-BYTES")
-            self.check.ok("COMPLETE-ORDER")
-            return
-        added = [p.content for p in self.model.uploads[upload].parts.values()]
-        if added != parts and concat_md5(added) == self._content_md5(file_id):
-            self.check.fail("COMPLETE-ORDER", "the file holds the parts in the order they "
-                            "were added, not in part_ids order")
-        self.check.fail("CONTENT-BYTES", f"the file's content differs: {difference}")
-
-    def _content_md5(self, file_id: str) -> str:
-        digest = hashlib.md5()
-        with self.target.client.stream_get(api.file_content_path(file_id)) as stream:
-            for chunk in stream:
-                digest.update(chunk)
-        return digest.hexdigest()
 
     # --- cancel ---------------------------------------------------------------------------
 
@@ -231,16 +203,18 @@ class Exerciser:
         return self.cancelled(upload, answer)
 
     def cancel_again(self, upload: str) -> None:
-        """A second cancel: only its answer is judged (what it holds is left open)."""
+        """A second cancel: whether it is taken is left open; an Upload it answers is held
+        to every rule of an Upload answer."""
         expectation = self.model.expect_cancel(upload, self.target.now())
         answer = self.target.adapter.cancel(upload)
         self.step(f"{api.CANCEL.step_word} {self.name(upload)} again", answer)
-        self.check.answer(expectation, answer, "a second cancel")
+        if self.check.answer(expectation, answer, "a second cancel"):
+            self.answers.later(upload, answer.json, "the upload cancelled again")
 
     def cancelled(self, upload: str, answer: Answer) -> bool:
         """Judges a cancel the target accepted."""
         body = answer.json
-        if self.check.upload_object(body, "the cancelled upload"):
+        if self.answers.later(upload, body, "the cancelled upload"):
             self.check.expect(body["status"] == "cancelled", "CANCEL-VALID",
                               f"the cancelled upload has status {body['status']!r}")
         self.model.record_cancel(upload)
@@ -288,6 +262,9 @@ class Exerciser:
             # It created an upload the model does not know: cancel it, it is not ours.
             if body.get("status") == "pending":
                 self.target.adapter.cancel(body["id"])
+            if expectation.verdict is not Verdict.REFUSE:  # taken as it may be: judged
+                # as every Upload answer (one that had to be refused holds what it may)
+                upload_answer(self.check, body, f"the upload made by {what}", self.target.now())
         elif upload and expectation.verdict is Verdict.REFUSE:
             self.model.lose_track(upload)
         return True

@@ -297,9 +297,15 @@ class Model:
     # --- derived facts ----------------------------------------------------------------
 
     def completed_parts(self, upload_id: str) -> list[Part]:
-        """The parts of a completed upload, in the order its file must hold them."""
+        """The parts of a completed upload, in the order its file must hold them: the listed
+        parts in part_ids order (a subset, when the target took one). A part listed twice is
+        there twice, unless the declared size counts it once: a target that took duplicates
+        may read each part once (the byte count allows either), at its first place."""
         upload = self.uploads[upload_id]
-        return [upload.parts[p] for p in upload.completed_with]
+        listed = [upload.parts[p] for p in upload.completed_with]
+        if sum(p.size for p in listed) != upload.declared_bytes:
+            listed = [upload.parts[p] for p in dict.fromkeys(upload.completed_with)]
+        return listed
 
     def right_md5(self, upload_id: str, part_ids: Sequence[str]) -> str | None:
         """The md5 of the listed parts in order, when they are distinct parts of the upload."""

@@ -105,7 +105,8 @@ _ALL: tuple[Requirement, ...] = _sections(
     "objects",
     _req("OBJECT-UPLOAD", M,
          "Every Upload answer has id, object 'upload', bytes, created_at, expires_at, filename, "
-         "purpose and a known status, with the documented types.", "api-ref Upload"),
+         "purpose and a known status, with the documented types; after the create, the same "
+         "id, bytes, created_at, filename and purpose.", "api-ref Upload"),
     _req("OBJECT-PART", M,
          "Every UploadPart answer has id, object 'upload.part', created_at and the upload_id "
          "of the upload it was added to.", "api-ref UploadPart"),

@@ -1,8 +1,9 @@
 """One answer, every outcome mapped to a requirement (the table in `conformance.schema`).
 
 Fairness comes first: an accepted request schemathesis meant as invalid fails
-SCHEMA-NEGATIVE only when the project's judge finds what was actually sent INVALID; any
-4xx is a correct refusal; what the documentation leaves open is INFO, never a failure.
+SCHEMA-NEGATIVE only when the project's judge finds what was actually sent INVALID (and the
+request rule it breaks as well, `invalid_requests`); any 4xx is a correct refusal; what the
+documentation leaves open is INFO, never a failure.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from conformance.openapi.judge import Reading, RequestJudge
 from conformance.schema.cases import about, first_line, is_negative, operation_id, scenario, step
 from conformance.schema.exchanges import SchemaEvidence
 from conformance.schema.findings import Findings
+from conformance.schema.invalid_requests import rule_broken
 
 Fail = Callable[[str, str, str], None]  # (requirement, kind, message)
 
@@ -96,9 +98,12 @@ class Evaluator:
         probe = scenario(case) in CONTENT_TYPE_PROBES
         flagged = bool(failures(case, response, negative_data_rejection))
         if judged.reading is Reading.INVALID and (flagged or probe):
-            fail("SCHEMA-NEGATIVE", judged.reason,
-                 f"accepted ({response.status_code}) a request with {judged.reason}; "
-                 f"it must be refused with a 4xx ({about(case)})")
+            message = (f"accepted ({response.status_code}) a request with {judged.reason}; "
+                       f"it must be refused with a 4xx ({about(case)})")
+            fail("SCHEMA-NEGATIVE", judged.reason, message)
+            rule = rule_broken(operation, judged)
+            if rule is not None:  # the catalog's own rule for such a request, broken too
+                fail(rule, judged.reason, message)
         elif judged.reading is Reading.OPEN:
             self.findings.observed("OPEN-LENIENCY", operation, f"accepted {judged.reason}", source)
 
@@ -120,6 +125,10 @@ class Evaluator:
                      f"sent a JSON refusal ({status}) as {media_type or 'no content type'}")
         if is_negative(case):
             self.findings.passed("SCHEMA-NEGATIVE", operation)
+            judged = self.judge.judge(operation, self.evidence.describe(response.request))
+            rule = rule_broken(operation, judged)
+            if rule is not None:  # a check of that rule too, which held
+                self.findings.passed(rule, operation)
             self.findings.observed("OPEN-REFUSAL-CODE", operation,
                                    f"refused a schema-invalid request with {status}", source)
 
