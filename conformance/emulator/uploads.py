@@ -70,6 +70,10 @@ class UploadService:
         self.uploads: dict[str, UploadRecord] = dict(restored.uploads) if restored else {}
         # Every recorded part, whatever its upload.
         self.parts: dict[str, PartRecord] = dict(restored.parts) if restored else {}
+        restarted_at = clock.now()
+        for upload in self.uploads.values():
+            if upload.status != "pending" and upload.ended_at is None:
+                upload.ended_at = restarted_at  # ended before a restart: retention starts now
 
     # --- create -------------------------------------------------------------------------
     def create(self, request: CreateUpload) -> UploadRecord:
@@ -298,11 +302,7 @@ class UploadService:
             if self._is_due(upload):
                 async with upload.lock:
                     await self._settle_expiry(upload)
-        now = self._clock.now()
-        for upload in self.uploads.values():
-            if upload.status != "pending" and upload.ended_at is None:
-                upload.ended_at = now  # ended before a restart: its retention starts now
-        forget_before = now - self._limits.retention
+        forget_before = self._clock.now() - self._limits.retention
         self._forget([upload for upload in self.uploads.values()
                       if upload.ended_at is not None and upload.ended_at <= forget_before])
 
