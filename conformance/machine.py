@@ -10,26 +10,31 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from conformance import api, races
+from conformance.choices import (
+    INDEXES,
+    MD5_CHOICES,
+    ORDER_CHOICES,
+    SIZE_CHOICES,
+    OrderChoice,
+    SizeChoice,
+    md5_for,
+    pick,
+)
 from conformance.exerciser import Exerciser
 from conformance.model import Status
+from conformance.plan import Plan
 from conformance.target import Target
 from strategies.malformed import (
     malformed_json_requests,
     malformed_multipart_requests,
     unknown_upload_ids,
 )
-from strategies.orderings import (
-    Ordering,
-    OrderingKind,
-    orderings,
-    valid_orderings,
-    with_an_unknown_id,
-)
-from strategies.payloads import md5_choices, wrong_md5
-from strategies.sizes import next_part_sizes, size_plans, split_evenly
+from strategies.orderings import Ordering, OrderingKind
+from strategies.payloads import wrong_md5
+from strategies.sizes import size_plans, split_evenly
 from strategies.uploads import invalid_create_requests, valid_create_requests
 
 MAX_PARALLEL_PARTS = 8
@@ -51,21 +56,17 @@ def _race_ready(machine: UploadsMachine) -> list[str]:
             if not model.expect_complete(u, list(model.uploads[u].parts), None, now).open]
 
 
-def _has_parts(machine: UploadsMachine) -> bool:
-    return bool(machine.model.part_owner)
-
-
-def _may_let_an_hour_pass(machine: UploadsMachine) -> bool:
-    target = machine.target
-    return not machine.clock_advanced and target.can_advance_clock() \
-        and bool(machine.model.pending(target.now()))
-
-
 class UploadsMachine(RuleBasedStateMachine):
-    """Uploads created, filled, completed and cancelled in generated orders."""
+    """Uploads created, filled, completed and cancelled in generated orders.
+
+    What Hypothesis may draw never depends on what the target answered: the preconditions
+    read the plan (`conformance.plan`: what the steps meant to do), and every draw has
+    bounds of its own (`conformance.choices`), mapped onto the uploads a step finds; a step
+    that finds none to act on does nothing. So the same draws are the same steps, and a
+    target that answers a replay differently cannot end the exploration.
+    """
 
     target: ClassVar[Target]  # bound by `bind_machine`
-    uploads = Bundle("uploads")
 
     def __init__(self) -> None:
         super().__init__()
@@ -73,40 +74,44 @@ class UploadsMachine(RuleBasedStateMachine):
         self.model = self.run.model
         self.check = self.target.checker
         self.clock_advanced = False
+        self.plan = Plan()
+        self.uploads: list[str | None] = []  # what each create rule made (None: refused)
 
-    def _tracked(self, upload: str) -> bool:
+    def _tracked(self, upload: str | None) -> bool:
         # An upload whose state the target broke is judged no further.
-        return not self.model.uploads[upload].untracked
+        return upload is not None and not self.model.uploads[upload].untracked
 
     # --- create ----------------------------------------------------------------------
 
-    @rule(target=uploads, data=st.data())
-    def create_an_upload(self, data: st.DataObject) -> Any:
+    @rule(data=st.data())
+    def create_an_upload(self, data: st.DataObject) -> None:
         request = data.draw(valid_create_requests(self.target.profile.max_upload_bytes),
                             label="request")
-        upload = self.run.create(request)
-        return multiple() if upload is None else upload
+        self.plan.create(request["bytes"])
+        self.uploads.append(self.run.create(request))
 
-    @rule(target=uploads, data=st.data())
-    def create_and_fill_an_upload(self, data: st.DataObject) -> Any:
+    @rule(data=st.data())
+    def create_and_fill_an_upload(self, data: st.DataObject) -> None:
         """An upload and, one after the other, parts that add up to its declared size."""
         request = data.draw(valid_create_requests(self.target.profile.max_upload_bytes),
                             label="request")
-        upload = self.run.create(request)
-        if upload is None:
-            return multiple()
         declared = request["bytes"]
         plan = data.draw(size_plans(declared, max_part=max(declared, 1), max_parts=4),
                          label="part sizes")
+        self.plan.create(declared, added=sum(plan))
+        upload = self.run.create(request)
+        self.uploads.append(upload)
+        if upload is None:
+            return
         for size in plan:
             self.run.add_part(upload, self.run.payload(size))
-        return upload
 
-    @rule(upload=uploads, data=st.data(), kind=st.sampled_from(
+    @rule(index=INDEXES, data=st.data(), kind=st.sampled_from(
         ["invalid create", "unknown upload", "wrong credentials", "malformed"]))
-    def send_a_bad_request(self, upload: str, data: st.DataObject, kind: str) -> None:
+    def send_a_bad_request(self, index: int, data: st.DataObject, kind: str) -> None:
         """One request the target must refuse: rules of their own would crowd out the
         lifecycle rules, as Hypothesis picks among rules evenly."""
+        upload = pick(self.uploads, index)
         if kind == "invalid create":
             self._invalid_create(data)
         elif kind == "unknown upload":
@@ -118,81 +123,91 @@ class UploadsMachine(RuleBasedStateMachine):
 
     # --- parts -----------------------------------------------------------------------
 
-    @rule(upload=uploads, data=st.data())
-    def add_a_part(self, upload: str, data: st.DataObject) -> None:
-        if self._tracked(upload):
-            size = data.draw(next_part_sizes(self.model.uploads[upload].remaining),
-                             label="size")
-            self.run.add_part(upload, self.run.payload(size))
+    @rule(index=INDEXES, size=SIZE_CHOICES)
+    def add_a_part(self, index: int, size: SizeChoice) -> None:
+        planned = self.plan.at(index)
+        if planned is not None and planned.pending:
+            planned.added += size.size(planned.remaining)
+        upload = pick(self.uploads, index)
+        if upload is not None and self._tracked(upload):
+            bytes_ = size.size(self.model.uploads[upload].remaining)
+            self.run.add_part(upload, self.run.payload(bytes_))
 
-    @rule(upload=uploads, data=st.data())
-    def add_parts_in_parallel(self, upload: str, data: st.DataObject) -> None:
+    @rule(index=INDEXES, count=st.integers(2, MAX_PARALLEL_PARTS))
+    def add_parts_in_parallel(self, index: int, count: int) -> None:
+        planned = self.plan.at(index)
+        if planned is not None and planned.pending and planned.remaining >= 2:
+            planned.added = planned.declared
+        upload = pick(self.uploads, index)
+        if upload is None or not self._tracked(upload):
+            return
         remaining = self.model.uploads[upload].remaining
-        if self._tracked(upload) and remaining >= 2:
-            count = data.draw(st.integers(2, min(MAX_PARALLEL_PARTS, remaining)),
-                              label="count")
-            payloads = [self.run.payload(s) for s in split_evenly(remaining, count)]
-            self.run.add_parts_at_once(upload, payloads)
+        if remaining >= 2:
+            sizes = split_evenly(remaining, min(count, remaining))
+            self.run.add_parts_at_once(upload, [self.run.payload(s) for s in sizes])
 
     # --- complete ----------------------------------------------------------------------
 
-    @precondition(lambda self: bool(_ready(self)))
-    @rule(data=st.data())
-    def complete_a_full_upload(self, data: st.DataObject) -> None:
+    @precondition(lambda self: bool(self.plan.ready()))
+    @rule(index=INDEXES, order=ORDER_CHOICES, md5=MD5_CHOICES)
+    def complete_a_full_upload(self, index: int, order: OrderChoice, md5: int) -> None:
         """Every part, in an order of their own, with or without an md5; a right md5 is
         sent only after the same completion with a wrong one was refused."""
-        upload = data.draw(st.sampled_from(_ready(self)), label="upload")
-        ordering = data.draw(valid_orderings(list(self.model.uploads[upload].parts)),
-                             label="ordering")
+        self.plan.end(pick(self.plan.ready(), index))
+        upload = pick(_ready(self), index)
+        if upload is None:
+            return
+        ordering = order.valid(list(self.model.uploads[upload].parts))
         right_md5 = self.model.right_md5(upload, ordering.part_ids)
-        md5 = data.draw(md5_choices(right_md5), label="md5")
-        if right_md5 is not None and md5 == right_md5:
+        sent = md5_for(md5, right_md5)
+        if right_md5 is not None and sent == right_md5:
             self._complete(upload, ordering, wrong_md5(right_md5))
             if not self._tracked(upload) or self.model.uploads[upload].status is not \
                     Status.PENDING:
                 return
-        self._complete(upload, ordering, md5)
+        self._complete(upload, ordering, sent)
 
-    @precondition(lambda self: bool(_ready(self)))
-    @rule(data=st.data())
-    def complete_a_full_upload_listing_an_unknown_part(self, data: st.DataObject) -> None:
+    @precondition(lambda self: bool(self.plan.ready()))
+    @rule(index=INDEXES, order=ORDER_CHOICES)
+    def complete_a_full_upload_listing_an_unknown_part(self, index: int,
+                                                       order: OrderChoice) -> None:
         """A part ID that was never issued, among every part: the completion is refused."""
-        upload = data.draw(st.sampled_from(_ready(self)), label="upload")
-        ordering = data.draw(valid_orderings(list(self.model.uploads[upload].parts)),
-                             label="ordering")
-        self._complete(upload, data.draw(with_an_unknown_id(ordering), label="unknown ID"),
-                       None)
+        upload = pick(_ready(self), index)
+        if upload is not None:
+            ordering = order.valid(list(self.model.uploads[upload].parts))
+            self._complete(upload, order.with_unknown(ordering), None)
 
-    @precondition(lambda self: bool(self.model.partly_filled(self.target.now())))
-    @rule(data=st.data())
-    def complete_an_upload_that_is_not_full(self, data: st.DataObject) -> None:
+    @precondition(lambda self: bool(self.plan.partly_filled()))
+    @rule(index=INDEXES, order=ORDER_CHOICES)
+    def complete_an_upload_that_is_not_full(self, index: int, order: OrderChoice) -> None:
         """Parts that do not add up to the declared bytes complete nothing, in any order."""
-        upload = data.draw(st.sampled_from(self.model.partly_filled(self.target.now())),
-                           label="upload")
-        ordering = data.draw(valid_orderings(list(self.model.uploads[upload].parts)),
-                             label="ordering")
-        self._complete(upload, ordering, None)
+        upload = pick(self.model.partly_filled(self.target.now()), index)
+        if upload is not None:
+            self._complete(upload, order.valid(list(self.model.uploads[upload].parts)), None)
 
-    @precondition(_has_parts)
-    @rule(data=st.data())
-    def complete_with_a_part_of_another_upload(self, data: st.DataObject) -> None:
+    @precondition(lambda self: bool(self.plan.with_parts()))
+    @rule(index=INDEXES)
+    def complete_with_a_part_of_another_upload(self, index: int) -> None:
         """A new upload of exactly the size of another upload's part, completed with it."""
-        part_id = data.draw(st.sampled_from(sorted(self.model.part_owner)), label="part")
+        part_id = pick(list(self.model.part_owner), index)
+        if part_id is None:
+            return
         size = self.model.uploads[self.model.part_owner[part_id]].parts[part_id].size
         upload = self.run.create({"filename": "borrowed.txt", "purpose": "assistants",
                                   "bytes": size, "mime_type": "text/plain"})
         if upload is not None:
             self._complete(upload, Ordering(OrderingKind.FOREIGN, [part_id]), None)
 
-    @precondition(lambda self: bool(_finished(self)))
-    @rule(data=st.data(), action=st.sampled_from(["parts", "complete", "cancel"]))
-    def operate_on_a_finished_upload(self, data: st.DataObject, action: str) -> None:
+    @precondition(lambda self: bool(self.plan.finished()))
+    @rule(index=INDEXES, action=st.sampled_from(["parts", "complete", "cancel"]))
+    def operate_on_a_finished_upload(self, index: int, action: str) -> None:
         """A completed or cancelled upload takes no part, completion or (once completed)
         cancel; the completion lists exactly the parts that would otherwise be right."""
         finished = _finished(self)
         # Full ones first: a completion they refuse is refused for their state alone.
-        full = [u for u in finished if self.model.uploads[u].full]
-        upload = data.draw(st.sampled_from(full or finished), label="upload")
+        upload = pick([u for u in finished if self.model.uploads[u].full] or finished, index)
+        if upload is None:
+            return
         state = self.model.uploads[upload]
         if action == "parts":
             self.run.add_part(upload, self.run.payload(1))
@@ -200,60 +215,73 @@ class UploadsMachine(RuleBasedStateMachine):
             part_ids = state.completed_with or list(state.parts)
             self._complete(upload, Ordering(OrderingKind.IDENTITY, part_ids), None)
         else:
-            self.cancel_the_upload(upload)
+            self._cancel(upload)
 
-    @rule(upload=uploads, data=st.data())
-    def complete_with_any_part_ids(self, upload: str, data: st.DataObject) -> None:
-        if self._tracked(upload):
+    @rule(index=INDEXES, order=ORDER_CHOICES, md5=MD5_CHOICES)
+    def complete_with_any_part_ids(self, index: int, order: OrderChoice, md5: int) -> None:
+        upload = pick(self.uploads, index)
+        if upload is not None and self._tracked(upload):
             foreign = [p for p, owner in self.model.part_owner.items() if owner != upload]
-            ordering = data.draw(orderings(list(self.model.uploads[upload].parts), foreign),
-                                 label="ordering")
-            md5 = data.draw(md5_choices(self.model.right_md5(upload, ordering.part_ids)),
-                            label="md5")
-            self._complete(upload, ordering, md5)
+            ordering = order.any(list(self.model.uploads[upload].parts), foreign)
+            self._complete(upload, ordering,
+                           md5_for(md5, self.model.right_md5(upload, ordering.part_ids)))
 
-    @precondition(lambda self: bool(_race_ready(self)))
-    @rule(data=st.data())
-    def race_completion_against_cancel(self, data: st.DataObject) -> None:
+    @precondition(lambda self: bool(self.plan.ready()))
+    @rule(index=INDEXES)
+    def race_completion_against_cancel(self, index: int) -> None:
         """A completion and a cancel sent at once: in any order, exactly one succeeds."""
-        upload = data.draw(st.sampled_from(_race_ready(self)), label="upload")
+        self.plan.end(pick(self.plan.ready(), index))
+        upload = pick(_race_ready(self), index)
+        if upload is None:
+            return
         winner = races.complete_against_cancel(self.run, upload)
         if winner == "completed":
             self._after_the_end(upload)
         elif winner == "cancelled":
             self._after_a_cancel(upload)
 
-    @precondition(lambda self: bool(_ready(self)))
-    @rule(data=st.data(), extra=st.integers(1, 3))
-    def race_completion_against_new_parts(self, data: st.DataObject, extra: int) -> None:
+    @precondition(lambda self: bool(self.plan.ready()))
+    @rule(index=INDEXES, extra=st.integers(1, 3))
+    def race_completion_against_new_parts(self, index: int, extra: int) -> None:
         """Completion of a full upload while more parts are in flight.
 
         Whatever the order, a completion that no extra part got ahead of sees exactly the
         listed parts: when the target took none of the extras, it must have completed.
         """
-        upload = data.draw(st.sampled_from(_ready(self)), label="upload")
-        if races.parts_against_completion(self.run, upload, extra):
+        self.plan.end(pick(self.plan.ready(), index))
+        upload = pick(_ready(self), index)
+        if upload is not None and races.parts_against_completion(self.run, upload, extra):
             self._after_the_end(upload)
 
     # --- cancel --------------------------------------------------------------------------
 
-    @rule(upload=uploads)
-    def cancel_the_upload(self, upload: str) -> None:
-        if self._tracked(upload) and self.run.cancel(upload):
-            self._after_a_cancel(upload)
+    @rule(index=INDEXES)
+    def cancel_the_upload(self, index: int) -> None:
+        self.plan.end(self.plan.at(index))
+        upload = pick(self.uploads, index)
+        if upload is not None:
+            self._cancel(upload)
 
     # --- time --------------------------------------------------------------------------
 
-    @precondition(_may_let_an_hour_pass)
+    # Once an example (later steps need living uploads), with an upload it can expire;
+    # whether the clock can be advanced at all is the run's to say, the same every time.
+    @precondition(lambda self: not self.clock_advanced and bool(self.plan.pending())
+                  and self.target.can_advance_clock())
     @rule()
     def let_an_hour_pass(self) -> None:
-        self.clock_advanced = True  # once an example: later steps need living uploads
+        self.clock_advanced = True
+        self.plan.let_an_hour_pass()
         # Well past the hour, so no upload sits at the instant of its expiry.
         self.target.advance_clock(api.LIFETIME_S + 30)
         self.run.step(f"advance the target's clock by {api.LIFETIME_S + 30} s "
                       "(test controls)")
 
     # --- the end of an upload ------------------------------------------------------------
+
+    def _cancel(self, upload: str) -> None:
+        if self._tracked(upload) and self.run.cancel(upload):
+            self._after_a_cancel(upload)
 
     def _complete(self, upload: str, ordering: Ordering, md5: str | None) -> None:
         if self.run.complete(upload, list(ordering.part_ids), md5, ordering.kind.value):
@@ -288,9 +316,11 @@ class UploadsMachine(RuleBasedStateMachine):
             self.run.step(f"{operation.step_word} on the unknown upload {upload!r}", answer)
             self.check.answer(expectation, answer, f"{operation.step_word} on an unknown upload")
 
-    def _without_the_right_key(self, upload: str, data: st.DataObject) -> None:
+    def _without_the_right_key(self, upload: str | None, data: st.DataObject) -> None:
         operation = data.draw(st.sampled_from(api.OPERATIONS), label="operation")
         credentials = data.draw(st.sampled_from(["none", "wrong key"]), label="credentials")
+        if upload is None:
+            return  # drawn all the same: the draws after it keep their meaning
         auth: bool | str = False if credentials == "none" else WRONG_KEY
         answer = self.run.send_raw(operation, upload, auth=auth, **_minimal_body(operation))
         what = f"{operation.step_word} on {self.run.name(upload)} with {credentials}"
@@ -304,9 +334,11 @@ class UploadsMachine(RuleBasedStateMachine):
         elif 200 <= answer.status < 300:
             self.model.lose_track(upload)  # it took what it had to refuse
 
-    def _malformed(self, upload: str, data: st.DataObject) -> None:
+    def _malformed(self, upload: str | None, data: st.DataObject) -> None:
         raw = data.draw(st.one_of(malformed_json_requests(), malformed_multipart_requests()),
                         label="request")
+        if upload is None:
+            return
         operation = api.BY_ADAPTER_METHOD[raw.operation]
         headers = {"Content-Type": raw.content_type} if raw.content_type else None
         answer = self.run.send_raw(operation, upload, content=raw.body, headers=headers)

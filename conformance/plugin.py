@@ -43,6 +43,7 @@ from conformance.options import OPTIONS, settings_from_options
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
 from conformance.reporting import RunFacts, build_report, now_iso
+from conformance.reproduction import replay_test
 from conformance.results import RunReport, Untested
 from conformance.run import RunSettings, publish
 from conformance.target import Target
@@ -339,6 +340,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.user_properties.append((ADAPTER_KEY, adapter_versions(target.adapter)))
         report.user_properties.append((FINDINGS_KEY, target.recorder.to_dict()))
         target.recorder.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
+    # A suite test's findings are measured by rerunning it (reproduction.replay_test).
+    target = _target_of(pyfuncitem)
+    since = len(target.recorder.failures) if target is not None else 0
+    started = time.monotonic()
+    yield
+    if target is not None:
+        replay_test(target, since, pyfuncitem.obj, pyfuncitem.funcargs,
+                    time.monotonic() - started)
 
 
 def _target_of(item: pytest.Item) -> Target | None:

@@ -2,7 +2,8 @@
 
 A profile sets the number of generated examples, the sizes the machine works with, which
 expensive or target-specific checks run, how long the whole run may take (`--max-time`
-overrides it) and how fast it may send (`--rate-limit`). `quick` is the default.
+overrides it), how fast it may send (`--rate-limit`) and how often a failure is replayed to
+measure whether it comes back (once on the paid API). `quick` is the default.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Profile:
     max_time_s: float  # past this, the run stops and reports what it has (exit 2)
     byte_budget: int | None = None  # the most payload bytes a run may send (paid APIs)
     rate_limit: float | None = None  # requests a second at most; None: as fast as it answers
+    # Replays of each failure in its run, to say whether it comes back (deterministic, flaky).
+    replays: int = 3
 
 
 PROFILES: dict[str, Profile] = {
@@ -46,6 +49,6 @@ PROFILES: dict[str, Profile] = {
         Profile("real-api", max_examples=5, steps=8, max_upload_bytes=1024, max_rounds=3,
                 schema_examples=3, part_limit_bytes=False, upload_limit_bytes=False,
                 use_test_controls=False, shrink_seconds=60, max_time_s=1800,
-                byte_budget=4 * MiB, rate_limit=2.0),
+                byte_budget=4 * MiB, rate_limit=2.0, replays=1),
     )
 }

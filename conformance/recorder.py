@@ -34,6 +34,9 @@ class ConformanceFailure(AssertionError):
         # Other requirements the same answer breaks (a 5xx where a refusal was due breaks
         # the probed rule and NO-SERVER-ERROR): each gets a finding of its own.
         self.also_breaks: list[str] = []
+        # The draws of the state machine's example that raised it (None outside one): the
+        # engine replays them to measure whether the failure comes back.
+        self.choices: tuple[int | str | bool | float | bytes, ...] | None = None
 
     @classmethod
     def of(cls, requirement: str, message: str,

@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance.timeline import Row
 
-REPORT_SCHEMA_VERSION = "1.3"
+REPORT_SCHEMA_VERSION = "1.4"
 
 
 class Outcome(StrEnum):
@@ -48,6 +48,36 @@ class Exchange:
         return cls(**data)
 
 
+@dataclass(frozen=True, slots=True)
+class Reproduction:
+    """How often a finding came back when it was replayed in the run that found it (1.4):
+    a stateful finding's shrunk example, or a fixed scenario's test, run again."""
+
+    reproduced: int
+    tries: int  # 0: it could not be replayed (`why` says why)
+    why: str = ""
+
+    @property
+    def label(self) -> str:
+        """"deterministic (3 of 3)", "flaky (1 of 3)", "not reproduced (0 of 3)"."""
+        if self.tries == 0:
+            return f"not replayed ({self.why})" if self.why else "not replayed"
+        counted = f"({self.reproduced} of {self.tries})"
+        if self.reproduced == self.tries:
+            return f"deterministic {counted}"
+        return f"flaky {counted}" if self.reproduced else f"not reproduced {counted}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"reproduced": self.reproduced, "tries": self.tries}
+        if self.why:
+            data["why"] = self.why
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reproduction:
+        return _restore(cls, data)
+
+
 @dataclass(slots=True)
 class Finding:
     """The result of one check of one requirement."""
@@ -61,6 +91,7 @@ class Finding:
     # For operations sent at once: each one's interval and answer (a race's failure).
     timeline: list[Row] = field(default_factory=list)
     test: str = ""  # the suite's test that found it ("test_probes.py::test_x"): for replay
+    replay: Reproduction | None = None  # a failure's replays in its own run (1.4)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -68,13 +99,18 @@ class Finding:
             del data["timeline"]
         if not self.test:  # schema 1.3: only the findings of a run of the suite's tests
             del data["test"]
+        if self.replay is None:  # schema 1.4: only a failure found by the suite's tests
+            del data["replay"]
+        else:
+            data["replay"] = self.replay.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         return _restore(cls, data, outcome=Outcome,
                         exchanges=lambda items: [Exchange.from_dict(e) for e in items],
-                        timeline=lambda items: [Row.from_dict(row) for row in items])
+                        timeline=lambda items: [Row.from_dict(row) for row in items],
+                        replay=lambda d: Reproduction.from_dict(d) if d else None)
 
 
 class Untested(StrEnum):

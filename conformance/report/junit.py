@@ -113,6 +113,8 @@ def _finding_lines(finding: FindingView) -> list[str]:
     lines: list[str] = []
     if finding.source:
         lines.append(f"found by: {finding.source}")
+    if finding.replay:
+        lines.append(f"replayed: {finding.replay}")
     if finding.steps:
         lines.append("steps:")
         lines += [f"  {i}. {step}" for i, step in enumerate(finding.steps, 1)]

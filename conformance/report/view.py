@@ -129,6 +129,7 @@ class FindingView:
     exchanges_omitted: int
     timeline: list[Row]  # a race's operations, each cell printable and clipped
     timeline_text: str  # the same rows, aligned for a code block
+    replay: str = ""  # "deterministic (3 of 3)", "flaky (1 of 3)", ...; "" when not replayed
 
 
 @dataclass(slots=True)
@@ -246,6 +247,7 @@ def _finding(finding: Finding, limits: Limits) -> FindingView:
         exchanges_omitted=len(finding.exchanges) - len(exchanges),
         timeline=timeline,
         timeline_text=render_text(timeline) if timeline else "",
+        replay=finding.replay.label if finding.replay is not None else "",
     )
 
 
