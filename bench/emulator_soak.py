@@ -9,12 +9,12 @@ order; an upload cancelled after a part (a part sent after the cancel must be re
 a download of one of its completed files, checked, then deleted (also the oldest, whenever
 a client holds more than `--keep-files`: a steady state, as a server left running sees).
 The emulator forgets ended uploads `--retention` seconds after they end. Afterwards every
-file still
-held is downloaded and compared with what was sent, and the spool directory must hold
-exactly the parts of those files (no leaked data). Printed: requests and their answers by
+file still held is downloaded and compared with what was sent, and the spool directory must
+hold exactly the parts of those files (no leaked data). Printed: requests and their answers by
 status class, 5xx and transport errors, lost or corrupt parts, and the emulator's RSS
-sampled each second, with its growth over the second half of the run (flat memory: about
-0). The emulator is durable (`--data-dir`, a temporary directory) unless `--memory-only`.
+sampled each second, with its trend over the second half of the run (a least-squares
+slope; flat memory: about 0 MB/min). The emulator is durable (`--data-dir`, a temporary
+directory) unless `--memory-only`.
 """
 
 from __future__ import annotations
@@ -284,9 +284,14 @@ def report(args: argparse.Namespace, tally: Tally, samples: list[tuple[float, in
         marks = [f"{t:.0f}s {value / 1e6:.0f}" for t, value in samples[::step]]
         print(f"emulator RSS   MB: first {mb[0]:.0f}, median {statistics.median(mb):.0f}, "
               f"max {max(mb):.0f}, last {mb[-1]:.0f}  ({', '.join(marks)})")
-        half = mb[len(mb) // 2:]
-        print(f"RSS growth     {max(half) - half[0]:+.0f} MB over the second half "
-              f"({len(half)} samples: {half[0]:.0f} → max {max(half):.0f})")
+        # The trend, not max minus first: RSS rises and falls as buffers come and go, and
+        # a least-squares slope over the second half says whether it keeps climbing.
+        half = samples[len(samples) // 2:]
+        if len(half) >= 2:
+            slope = statistics.linear_regression([t for t, _ in half],
+                                                 [value / 1e6 for _, value in half]).slope
+            print(f"RSS trend      {slope * 60:+.1f} MB/min over the second half "
+                  f"({len(half)} samples, {half[0][1] / 1e6:.0f} → {half[-1][1] / 1e6:.0f} MB)")
     for oddity in tally.unexpected:
         print(f"  unexpected: {oddity}")
 

@@ -25,6 +25,7 @@ from .clock import OffsetClock, SystemClock
 from .config import EmulatorConfig
 from .errors import EXCEPTION_HANDLERS, CatchServerErrors
 from .files import FileStore
+from .heap import give_back_free_memory
 from .mutants import rules_for
 from .routes import UploadRoutes
 from .sqlite_store import SqliteStore
@@ -60,6 +61,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
             try:
                 await service.sweep()
                 await files.sweep()
+                give_back_free_memory()  # what the sweep freed, and the buffers since
             except Exception:  # a failed sweep is retried next time; serving goes on
                 logger.exception("sweeping expired data failed")
 
