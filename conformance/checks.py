@@ -3,16 +3,19 @@
 Each check reports passes and observations to the recorder and raises
 `ConformanceFailure` for a broken requirement, unless that requirement has already
 failed in this run (the `Checker.waived` set), so one fault is reported once, with a
-minimal example, and the run goes on to look for others.
+minimal example, and the run goes on to look for others. A request the target died of
+(the client has halted the run, `conformance.client.liveness`) fails NO-SERVER-ERROR once
+and stops the run: nothing is judged on a dead server.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
+from conformance import halt
 from conformance.api import LIFETIME_S, UPLOAD_STATUSES
+from conformance.client.liveness import STOPPED_ANSWERING
 from conformance.model import Expectation, Verdict
 from conformance.recorder import ConformanceFailure, Recorder
 from conformance.results import Exchange
@@ -20,6 +23,7 @@ from conformance.timeline import Row
 
 CREATED_AT_TOLERANCE_S = 60
 EXPIRES_AT_TOLERANCE_S = 1
+STOPPED_SOURCE = "the target stopped answering"  # the finding's source
 
 
 class Answer(Protocol):
@@ -33,20 +37,6 @@ class Answer(Protocol):
     def exchange(self) -> Exchange: ...
 
 
-# The run stops when answers have failed this many times in a row *and* no usable answer
-# came for this long: a hanging target, not one that refuses some requests by resetting.
-MAX_UNANSWERED_IN_A_ROW = 3
-SILENCE_BEFORE_GIVING_UP_S = 60.0
-
-
-class TargetStoppedAnswering(BaseException):
-    """The target gave no usable answer to several requests in a row: the run stops.
-
-    A BaseException, so that Hypothesis does not try to shrink it (each replay would only
-    wait for more timeouts).
-    """
-
-
 class Checker:
     def __init__(self, recorder: Recorder, evidence: Callable[[], Sequence[Exchange]]):
         self.recorder = recorder
@@ -57,8 +47,7 @@ class Checker:
         # The first failure raised since `first_failure` was reset: evidence for when
         # Hypothesis cannot replay a failure on a non-deterministic target.
         self.first_failure: ConformanceFailure | None = None
-        self.unanswered = 0  # answers in a row that never came
-        self.last_answer_at = time.monotonic()
+        self.target_stopped = False  # its NO-SERVER-ERROR is recorded: judge nothing more
 
     # --- the primitives ---------------------------------------------------------------
 
@@ -93,17 +82,17 @@ class Checker:
     def answer(self, expectation: Expectation, answer: Answer, what: str) -> bool:
         """Checks one answer; True when the target accepted the operation (a 2xx)."""
         status = answer.status
-        now = time.monotonic()
+        # The raw HTTP client's answers say which kept-alive connections the target closed.
+        stale_after: tuple[int | None, ...] = getattr(answer, "stale_after", ())
+        for previous in stale_after:
+            after = "an answer" if previous is None else \
+                f"a {previous // 100}xx answer ({previous})"
+            self.recorder.observe("OPEN-CONNECTION-REUSE", "closes idle keep-alive "
+                                  f"connections without `Connection: close`: after {after}")
         if status is None:
-            self.unanswered += 1
-        else:
-            self.unanswered, self.last_answer_at = 0, now
-        if self.unanswered >= MAX_UNANSWERED_IN_A_ROW and \
-                now - self.last_answer_at >= SILENCE_BEFORE_GIVING_UP_S:
-            raise TargetStoppedAnswering(
-                f"the target gave no usable answer to {self.unanswered} requests in a row; "
-                f"the last: {answer.exchange.error}")
-        if status is None:
+            stopped = halt.reason()
+            if stopped is not None and stopped.startswith(STOPPED_ANSWERING):
+                self.stopped_answering(stopped, what)
             self.fail("NO-SERVER-ERROR", f"{what}: no usable answer ({answer.exchange.error})")
             return False
         if status >= 500:
@@ -134,6 +123,18 @@ class Checker:
         if not accepted:
             self.refusal(answer, what, expectation)
         return accepted
+
+    def stopped_answering(self, why: str, what: str) -> NoReturn:
+        """The target died of a request (the client halted the run, `why` says after
+        which): NO-SERVER-ERROR fails once, for that request, recorded here rather than
+        raised, as no example can be replayed on a dead server; then the run stops."""
+        if not self.target_stopped and "NO-SERVER-ERROR" not in self.waived:
+            failure = ConformanceFailure.of("NO-SERVER-ERROR", f"{what}: {why}",
+                                            self.evidence())
+            failure.steps = list(self.current_steps)
+            self.recorder.failed(failure.to_finding(STOPPED_SOURCE))
+        self.target_stopped = True
+        raise halt.RunHalted(why)
 
     def refusal(self, answer: Answer, what: str, expectation: Expectation | None = None) -> None:
         status = answer.status or 0

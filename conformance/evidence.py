@@ -124,18 +124,19 @@ class CurlForm:
 def curl_command(method: str, url: str, headers: Mapping[str, str], redactor: Redactor, *,
                  key_auth: bool, body: bytes | None = None, streamed: bool = False,
                  form: CurlForm | None = None, note: str = "",
-                 key_header: str = "Authorization") -> str:
+                 key_header: str = "Authorization", key_variable: str = "OPENAI_API_KEY") -> str:
     """One request as a shell command (with comments for what it needs beforehand).
 
-    `key_auth` means the request carried the run's API key (in `key_header`): the command
-    reads it from `$OPENAI_API_KEY`. Any other such header (a wrong key, on purpose) is
-    shown, redacted like every other header.
+    `key_auth` means the request carried one of the run's API keys (in `key_header`): the
+    command reads it from `$key_variable` (the second tenant's has its own). Any other such
+    header (a wrong key, on purpose) is shown, redacted like every other header.
     """
     words = ["curl", "-sS", "-X", method, shlex.quote(redact_url(url, redactor))]
     comments = [f"# {redactor.text(note)}"] if note else []
     if key_auth:
-        words += ["-H", KEY_FROM_ENVIRONMENT if key_header.lower() == "authorization"
-                  else f'"{key_header}: $OPENAI_API_KEY"']
+        header = f"Authorization: Bearer ${key_variable}" \
+            if key_header.lower() == "authorization" else f"{key_header}: ${key_variable}"
+        words += ["-H", f'"{header}"']  # KEY_FROM_ENVIRONMENT, for the run's own key
     skip = set(_CURL_SKIP) | ({key_header.lower()} if key_auth else set()) | \
         ({"content-type"} if form is not None else set())
     for name, value in headers.items():

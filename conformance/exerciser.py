@@ -322,18 +322,26 @@ class HeldPart:
 
 
 @contextmanager
-def scenario(target: Target, name: str) -> Iterator[Exerciser]:
+def scenario(target: Target, name: str, judges: Sequence[str] = ()) -> Iterator[Exerciser]:
     """Runs one fixed scenario; a broken requirement becomes a finding with its steps,
-    and the other scenarios go on."""
+    and the other scenarios go on. `judges`: the requirements the scenario is for; one it
+    ended without checking (its create got no usable answer, say) is recorded as a check
+    not run, with the scenario's last step as the reason, so that it cannot say PASS."""
     exerciser = Exerciser(target)
+    recorder = target.recorder
+    before = {requirement: recorder.activity(requirement) for requirement in judges}
     try:
         yield exerciser
     except ConformanceFailure as failure:
         failure.steps = list(exerciser.steps)
         for finding in failure.to_findings(f"scenario: {name}"):
-            target.recorder.failed(finding, at_s=target.elapsed())
+            recorder.failed(finding, at_s=target.elapsed())
     finally:
         exerciser.cancel_what_is_pending()
+    for requirement, seen in before.items():
+        ran = recorder.activity(requirement) > seen or requirement in target.checker.waived
+        last = exerciser.steps[-1] if exerciser.steps else "nothing was sent"
+        recorder.planned_check(requirement, name, "" if ran else f"it stopped at: {last}")
 
 
 def _md5_label(md5: str | None, right: str | None) -> str:

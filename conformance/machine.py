@@ -13,16 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from conformance import api, races
-from conformance.choices import (
-    INDEXES,
-    MD5_CHOICES,
-    ORDER_CHOICES,
-    SIZE_CHOICES,
-    OrderChoice,
-    SizeChoice,
-    md5_for,
-    pick,
-)
+from conformance.choices import INDEXES, pick
 from conformance.exerciser import Exerciser
 from conformance.model import Status
 from conformance.plan import Plan
@@ -32,9 +23,9 @@ from strategies.malformed import (
     malformed_multipart_requests,
     unknown_upload_ids,
 )
-from strategies.orderings import Ordering, OrderingKind
-from strategies.payloads import wrong_md5
-from strategies.sizes import size_plans, split_evenly
+from strategies.orderings import ORDER_CHOICES, OrderChoice, Ordering, OrderingKind
+from strategies.payloads import MD5_CHOICES, md5_for, wrong_md5
+from strategies.sizes import SIZE_CHOICES, SizeChoice, size_plans, split_evenly
 from strategies.uploads import invalid_create_requests, valid_create_requests
 
 MAX_PARALLEL_PARTS = 8

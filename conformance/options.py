@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.client.health import LOST_BUDGET_S
+from conformance.credentials import SECOND_KEY_VARIABLE
 from conformance.run import RunSettings, profile_names, sdk_names
 
 __all__ = ["CONNECTION_OPTIONS", "OPTIONS", "Option", "add_options", "settings_for_a_report",
@@ -71,6 +72,10 @@ OPTIONS: tuple[Option, ...] = (
            "without either, an embedded emulator)", metavar="URL", env="OPENAI_BASE_URL"),
     Option("api_key", "the target's API key (default: $OPENAI_API_KEY); never written to a "
            "report", metavar="KEY", env="OPENAI_API_KEY"),
+    Option("second_api_key", "a key of another tenant (another project) on the same target, "
+           "to test that neither sees the other's uploads (default: "
+           f"${SECOND_KEY_VARIABLE}); never written to a report", metavar="KEY",
+           env=SECOND_KEY_VARIABLE),
     Option("report_dir", "write report.json, junit.xml, report.md, report.html and "
            "exchanges.har here "
            "(default: reports/; under pytest, only when given)", type=Path, metavar="DIR"),
@@ -124,6 +129,9 @@ OPTIONS: tuple[Option, ...] = (
            metavar="IDS"),
     Option("max_examples", "examples of the stateful exploration (default: the profile's, "
            "100 for quick)", type=int, metavar="N"),
+    Option("replays", "times each failure is replayed in its run to say whether it comes "
+           "back (default: the profile's, 3; 1 for real-api; 0: none, and each finding says "
+           "it was not replayed)", type=int, metavar="N"),
 )
 
 

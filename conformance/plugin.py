@@ -39,6 +39,7 @@ from conformance.adapters.registry import adapter_versions, close_adapter, make_
 from conformance.client import TargetClient
 from conformance.client.health import health
 from conformance.client.ledger import CleanupSummary, UploadLedger, cancel_left_over
+from conformance.credentials import other_keys
 from conformance.options import OPTIONS, settings_from_options
 from conformance.recorder import Recorder
 from conformance.report.console import render_summary
@@ -183,7 +184,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker_input is not None:  # the controller's run() did this for its own process
         halt.reset()
         health.reset(settings.give_up_after)
-    config.stash[_MAX_TIME] = _max_time_timer(settings)
+    elif not isinstance(collector, _SessionCollector):  # run(): the suite, always
+        config.stash[_MAX_TIME] = _max_time_timer(settings)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Any other session (a worker, a plain pytest run) is bounded only when it runs the
+    # suite: a session that merely has the plugin installed (the project's own tests, a
+    # user's) must never be halted by a --max-time it did not ask for.
+    config = session.config
+    if _MAX_TIME not in config.stash and any(
+            "uploads_target" in getattr(item, "fixturenames", ()) for item in session.items):
+        config.stash[_MAX_TIME] = _max_time_timer(config.stash[_SETTINGS])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -220,9 +232,9 @@ def settings_from_config(config: pytest.Config) -> RunSettings:
 # Cheap, decisive checks first: a fail-fast run (a mutant's) stops sooner. The fixed
 # scenarios take under a second together; real 64 MiB parts take seconds, the state
 # machine and the schema checks tens of seconds.
-_MODULE_ORDER = ("test_unknown_ids", "test_limits", "test_probes", "test_parallel",
-                 "test_races", "test_limit_bytes", "test_stateful", "test_leniency",
-                 "test_schema")
+_MODULE_ORDER = ("test_unknown_ids", "test_limits", "test_probes", "test_tenants",
+                 "test_parallel", "test_races", "test_limit_bytes", "test_stateful",
+                 "test_leniency", "test_schema")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -239,13 +251,13 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
     settings = config.stash[_SETTINGS]
     profile = settings.run_profile()
-    base_url, api_key = settings.base_url, settings.api_key
+    base_url, api_key, second_key = settings.base_url, settings.api_key, settings.second_api_key
     with ExitStack() as stack:
         if settings.hypothesis_home is not None:
             stack.enter_context(_hypothesis_home(settings.hypothesis_home))
         clock_is_ours = True
         if base_url is None:
-            base_url, api_key = _start_emulator(stack, settings.mutant)
+            base_url, api_key, second_key = _start_emulator(stack, settings.mutant)
         else:
             # Parallel workers share an external target's clock: advancing it would
             # expire the other workers' uploads.
@@ -254,7 +266,8 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         ledger = UploadLedger()
         client = stack.enter_context(TargetClient(
             base_url, api_key, timeout=settings.request_timeout,
-            rate_limit=settings.requests_per_second(), connection=connection, ledger=ledger))
+            rate_limit=settings.requests_per_second(), connection=connection, ledger=ledger,
+            other_keys=other_keys(api_key, second_key)))
         # Before the client closes (and the adapter first): what is left pending is ended.
         stack.callback(_end_of_run_cleanup, config, client, ledger)
         recorder = Recorder()
@@ -266,7 +279,8 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         target = Target(base_url=base_url, client=client, adapter=adapter, recorder=recorder,
                         profile=profile, clock_is_ours=clock_is_ours,
                         fail_fast=settings.fail_fast, seed=settings.seed or 0,
-                        api_key=api_key, openapi=settings.openapi, connection=connection)
+                        api_key=api_key, second_api_key=second_key, openapi=settings.openapi,
+                        connection=connection)
         if not target.adapter.capabilities.sdk:
             for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
                                 "SDK-CHUNKED-UPLOAD"):
@@ -309,13 +323,15 @@ def _hypothesis_home(home: Path) -> Iterator[None]:
         set_hypothesis_home_dir(previous)
 
 
-def _start_emulator(stack: ExitStack, mutant: str | None) -> tuple[str, str]:
+def _start_emulator(stack: ExitStack, mutant: str | None) -> tuple[str, str, str]:
     from conformance.emulator import EmulatorConfig, EmulatorServer
 
-    api_key = "sk-conformance-" + secrets.token_hex(8)
-    config = EmulatorConfig(api_key=api_key, test_controls=True, mutant=mutant)
+    # Two keys, two tenants: the default run tests TENANT-ISOLATION too.
+    api_key, second_key = ("sk-conformance-" + secrets.token_hex(8) for _ in range(2))
+    config = EmulatorConfig(api_key=api_key, other_api_keys=(second_key,), test_controls=True,
+                            mutant=mutant)
     server = stack.enter_context(EmulatorServer(config))
-    return server.base_url, api_key
+    return server.base_url, api_key, second_key
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -75,6 +75,9 @@ class Recorder:
         self.first_failure_s: float | None = None  # seconds into the run, for mutant reports
         # --requirements / --skip: requirement -> why it is not judged (nothing is recorded)
         self.left_out: dict[str, str] = {}
+        # The checks a scenario was for: requirement -> {scenario: "" when its check ran,
+        # else why not}. A requirement with one not run is not PASS (`verdicts`).
+        self.coverage: dict[str, dict[str, str]] = {}
 
     # --- what checks call -------------------------------------------------------------
 
@@ -100,6 +103,24 @@ class Recorder:
         self.not_testable.setdefault(requirement, reason)
         self.untested_causes.setdefault(requirement, cause.value)
 
+    def planned_check(self, requirement: str, where: str, why_not: str = "") -> None:
+        """A check of `requirement` that `where` (a scenario) was for: it ran, or, when
+        `why_not` says why, it did not. A check that ran anywhere counts as run."""
+        if requirement in self.left_out:
+            return
+        checks = self.coverage.setdefault(requirement, {})
+        if why_not:
+            checks.setdefault(where, why_not)  # a run of it before or after wins
+        else:
+            checks[where] = ""
+
+    def activity(self, requirement: str) -> int:
+        """How many times anything was recorded of `requirement`: a scenario compares it
+        before and after, to know whether its check ran."""
+        return self.passes.get(requirement, 0) + sum(
+            f.requirement == requirement for f in self.failures) + sum(
+            self.observations.get(requirement, Counter()).values())
+
     def failed(self, finding: Finding, at_s: float | None = None) -> None:
         if finding.requirement in self.left_out:
             return
@@ -122,6 +143,7 @@ class Recorder:
         self.observations.clear()
         self.not_testable.clear()
         self.untested_causes.clear()
+        self.coverage.clear()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +152,7 @@ class Recorder:
             "observations": {k: dict(v) for k, v in self.observations.items()},
             "not_testable": dict(self.not_testable),
             "untested_causes": dict(self.untested_causes),
+            "coverage": {k: dict(v) for k, v in self.coverage.items()},
             "first_failure_s": self.first_failure_s,
         }
 
@@ -142,6 +165,9 @@ class Recorder:
             self.not_testable.setdefault(req, reason)
         for req, cause in data.get("untested_causes", {}).items():
             self.untested_causes.setdefault(req, cause)
+        for req, checks in data.get("coverage", {}).items():
+            for where, why_not in checks.items():
+                self.planned_check(req, where, why_not)
         theirs = data.get("first_failure_s")
         if theirs is not None and (self.first_failure_s is None or theirs < self.first_failure_s):
             self.first_failure_s = theirs
@@ -181,5 +207,39 @@ class Recorder:
                 result.not_testable_reason = self.not_testable.get(
                     req.id, "no check of it ran in this run: the run is incomplete "
                     "(exploration stopped early, or never reached it)")
+            elif not_run := self._not_run(req.id):
+                # A PASS only with its checks run: which ran, which did not and why.
+                result.status = Outcome.NOT_TESTABLE
+                result.untested_cause = Untested.INCOMPLETE.value
+                result.not_run = not_run
+                ran = [where for where, why in self.coverage[req.id].items() if not why]
+                result.not_testable_reason = (
+                    f"{passes} check(s) passed, but not every check of it ran; "
+                    f"ran: {'; '.join(ran) or 'none of its scenarios'}; "
+                    f"not run: {'; '.join(not_run)}")
+            elif unobserved := self._unobserved(req, failures_by_req):
+                result.status = Outcome.NOT_TESTABLE
+                result.untested_cause = Untested.TARGET.value
+                result.not_testable_reason = unobserved
             results.append(result)
         return results
+
+    def _not_run(self, requirement: str) -> list[str]:
+        """"scenario (why)" for each check planned for `requirement` that never ran."""
+        return [f"{where} ({why})" for where, why in self.coverage.get(requirement, {}).items()
+                if why]
+
+    def _unobserved(self, req: requirements.Requirement,
+                    failures_by_req: dict[str, list[Finding]]) -> str:
+        """Why `req`'s passes prove nothing, when they need another requirement's checks to
+        be seen at all (`Requirement.observed_by`) and none of those held; else ""."""
+        if not req.observed_by:
+            return ""
+        held = [r for r in req.observed_by
+                if self.passes.get(r, 0) and r not in failures_by_req]
+        if held:
+            return ""
+        states = [f"{r} {'failed' if r in failures_by_req else 'did not run'}"
+                  for r in req.observed_by]
+        return (f"its checks passed, but nothing could observe it: {req.observed_by_why} "
+                f"({', '.join(states)})")

@@ -36,7 +36,8 @@ __all__ = ["Replay", "add_replay_arguments", "replay_command", "replay_findings"
 
 TIMES = 3
 # The target options a replay takes from the run's table (one name, type and help each).
-_TARGET_OPTIONS = (*CONNECTION_OPTIONS, "mutant", "give_up_after", "sdk", "sdk_driver")
+_TARGET_OPTIONS = (*CONNECTION_OPTIONS, "second_api_key", "mutant", "give_up_after", "sdk",
+                   "sdk_driver")
 _EXTERNAL = "external"
 _MUTANT_KIND = "embedded emulator (mutant "
 

@@ -52,7 +52,7 @@ def measure(target: Target, findings: Sequence[Finding], once: Callable[[], None
     finding's `replay`: a try reproduced it when a failure of its requirement, from the same
     source (the stateful machine, the same scenario), came back."""
     counts: Counter[int] = Counter()
-    done, why = 0, ""
+    done, why = 0, "" if tries else "--replays 0"
     for _ in range(tries):
         if halt.reason() is not None:
             why = "the run was stopped"

@@ -39,10 +39,12 @@ FILE_ENDPOINTS: Final = "file-endpoints"
 SDK: Final = "sdk"
 CHUNKED_UPLOAD: Final = "chunked-upload"
 LARGE_PARTS: Final = "large-parts"
+SECOND_KEY: Final = "second-key"
 
 NEEDS: Final[dict[str, str]] = {
     # Each is where the suite reports the requirement not testable (plugin.py, target.py,
-    # suite/test_limit_bytes.py, suite/test_sdk.py, adapters/chunked.py).
+    # suite/test_limit_bytes.py, suite/test_sdk.py, adapters/chunked.py,
+    # suite/test_tenants.py).
     TEST_CONTROLS: "the target's test controls (GET <base>/_conformance: a clock the suite "
                    "can advance), a profile that uses them (not real-api) and -n 1",
     FILE_ENDPOINTS: "the file endpoints: GET /files/{id} and GET /files/{id}/content serve "
@@ -50,6 +52,8 @@ NEEDS: Final[dict[str, str]] = {
     SDK: "an SDK adapter: --sdk or --sdk-driver",
     CHUNKED_UPLOAD: "an SDK with a chunked upload helper (upload_file_chunked)",
     LARGE_PARTS: "a profile that sends real 64 MiB parts (every profile but real-api)",
+    SECOND_KEY: "a second API key, of another tenant (another project): --second-api-key "
+                "(the embedded emulator's run has one)",
 }
 """Each need's name and what it asks of the target or the run."""
 
@@ -62,15 +66,20 @@ class Requirement:
     source: str
     needs: tuple[str, ...] = ()  # names from NEEDS
     area: str = ""  # the part of the API it is about: its section of the catalog
+    # Requirements of which one must hold for this one's passes to mean anything (its
+    # checks cannot see a fault otherwise), and what they would observe.
+    observed_by: tuple[str, ...] = ()
+    observed_by_why: str = ""
 
     @property
     def needs_test_controls(self) -> bool:
         return TEST_CONTROLS in self.needs
 
 
-def _req(id: str, level: Level, title: str, source: str,
-         needs: tuple[str, ...] = ()) -> Requirement:
-    return Requirement(id, level, title, source, needs)
+def _req(id: str, level: Level, title: str, source: str, needs: tuple[str, ...] = (),
+         observed_by: tuple[str, ...] = (), observed_by_why: str = "") -> Requirement:
+    return Requirement(id, level, title, source, needs, observed_by=observed_by,
+                       observed_by_why=observed_by_why)
 
 
 def _sections(*items: str | Requirement) -> tuple[Requirement, ...]:
@@ -140,7 +149,10 @@ _ALL: tuple[Requirement, ...] = _sections(
          "status completed.", "api-ref completeUpload"),
     _req("COMPLETE-ORDER", M,
          "The completed file's bytes are the listed parts' bytes concatenated in part_ids "
-         "order, whatever order the parts were added in.", "rule 5"),
+         "order, whatever order the parts were added in.", "rule 5",
+         observed_by=("CONTENT-BYTES", "COMPLETE-MD5"),
+         observed_by_why="the order shows only in the file's content read back, or in an "
+                         "md5 the target checks"),
     _req("COMPLETE-BYTE-COUNT", M,
          "Completion is refused when the listed parts' sizes do not add up to the declared "
          "bytes.", "rule 6"),
@@ -177,8 +189,15 @@ _ALL: tuple[Requirement, ...] = _sections(
          "in a state, as some order of those operations allows.", "rule 4; rule 8"),
     "robustness",
     _req("AUTH-REQUIRED", M,
-         "Every operation without credentials, or with a wrong key, is answered 401.",
+         "Every operation without credentials, or with a wrong key (one wrong in a single "
+         "character among them), is answered 401.",
          "rule 10; api-ref authentication"),
+    _req("TENANT-ISOLATION", M,
+         "An upload made with one API key is unknown to another tenant's key: its part, "
+         "completion and cancel requests, and GET /files/{id} and /content of its file, "
+         "are refused with a 4xx, and none of them changes the upload.",
+         "rule 10 (unknown IDs); api-ref authentication (keys belong to projects)",
+         needs=(SECOND_KEY,)),
     _req("NO-SERVER-ERROR", M,
          "No request, however malformed, is answered with a 5xx or a broken answer.",
          "rule 10"),
@@ -243,6 +262,10 @@ _ALL: tuple[Requirement, ...] = _sections(
          "either way); when it does not, exploration stops early.", "left open"),
     _req("OPEN-MIME-TYPE", INFO,
          "Which purpose and mime_type pairs the target accepts.", "left open"),
+    _req("OPEN-CONNECTION-REUSE", INFO,
+         "Whether the target closes idle keep-alive connections without `Connection: close` "
+         "(and after which answers); the suite sends the request again on a new one.",
+         "left open (HTTP/1.1 persistent connections)"),
 )
 
 CATALOG: dict[str, Requirement] = {r.id: r for r in _ALL}

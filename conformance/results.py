@@ -138,6 +138,8 @@ class RequirementResult:
     not_testable_reason: str = ""
     baseline: bool = False  # a failure accepted by --baseline
     untested_cause: str = ""  # an Untested value when status is NOT_TESTABLE
+    # Checks planned for it that did not run, "scenario (why)": then it is not PASS (1.4)
+    not_run: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "failures": [f.to_dict() for f in self.failures]}

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from conformance import halt
 from conformance.client.connection import DIRECT, Connection
 from conformance.client.health import LOST_BUDGET_S, health
+from conformance.credentials import secrets_of
 from conformance.evidence import redact_url
 from conformance.profiles import PROFILES, Profile
 from conformance.reporting import (
@@ -63,6 +64,8 @@ class RunSettings:
 
     base_url: str | None = None  # None: start an embedded emulator and test it
     api_key: str | None = field(default=None, repr=False)  # kept out of every output
+    # Another tenant's key, for TENANT-ISOLATION; kept out of every output as well.
+    second_api_key: str | None = field(default=None, repr=False)
     report_dir: Path | None = Path("reports")  # None: write no report files
     profile: str = "quick"
     seed: int | None = None  # None: a random seed, which the report gives
@@ -90,6 +93,7 @@ class RunSettings:
     requirements: str | None = None  # --requirements: judge only these (IDs, patterns)
     skip: str | None = None  # --skip: judge all but these
     max_examples: int | None = None  # the stateful exploration's examples; None: profile's
+    replays: int | None = None  # replays of each failure in its run; None: the profile's
     tests: tuple[str, ...] = ()  # only these of the suite's tests (node IDs); (): all
     hypothesis_home: Path | None = None  # Hypothesis's caches; run(): a private temp dir
     stop_at: float | None = None  # run(): when --max-time passes (unix time), for workers
@@ -99,6 +103,8 @@ class RunSettings:
         profile = PROFILES[self.profile]
         if self.max_examples is not None:
             profile = dataclasses.replace(profile, max_examples=self.max_examples)
+        if self.replays is not None:
+            profile = dataclasses.replace(profile, replays=self.replays)
         return profile
 
     def selection(self) -> Selection:
@@ -127,12 +133,13 @@ class RunSettings:
             if value)
 
     def secrets(self) -> tuple[str, ...]:
-        """What no output may contain: the key and the connection's secrets."""
+        """What no output may contain: the keys (`credentials.secrets_of`) and the
+        connection's secrets."""
         try:
             extra = self.connection().secrets()
         except ValueError:  # malformed: scrub every value given, to be safe
             extra = (*self.header, *self.query, *filter(None, [self.proxy]))
-        return tuple(filter(None, (self.api_key, *extra)))
+        return tuple(filter(None, (*secrets_of(self.api_key, self.second_api_key), *extra)))
 
     def with_seed(self) -> RunSettings:
         """These settings with a seed: the given one, else a fresh random one."""
@@ -271,6 +278,8 @@ def _check(settings: RunSettings) -> None:
             raise SettingsError(f"{name} must be a number of seconds above 0")
     if settings.max_examples is not None and settings.max_examples < 1:
         raise SettingsError("--max-examples must be at least 1")
+    if settings.replays is not None and settings.replays < 0:
+        raise SettingsError("--replays must be 0 or more")
     try:
         settings.selection()
     except ValueError as error:
@@ -280,6 +289,8 @@ def _check(settings: RunSettings) -> None:
                             "second above 0")
     if settings.openapi is not None and not settings.openapi.is_file():
         raise SettingsError(f"the OpenAPI document {settings.openapi} does not exist")
+    if settings.second_api_key is not None and settings.second_api_key == settings.api_key:
+        raise SettingsError("--second-api-key must be another tenant's key, not --api-key's")
     if settings.mutant and settings.base_url:
         raise SettingsError("--mutant applies to the embedded emulator; drop --base-url")
     if settings.mutant:
@@ -308,10 +319,15 @@ def _check_adapter(settings: RunSettings) -> None:
                             + ", ".join(sdk_names()))
     if settings.sdk and settings.sdk != "http":
         try:
-            import openai  # noqa: F401
+            import openai
         except ImportError:
             raise SettingsError("--sdk needs the openai package: pip install "
                                 "'uploads-conformance[sdk]'") from None
+        from conformance.adapters.sdk_capabilities import python_sdk_problem
+
+        problem = python_sdk_problem(openai)  # an SDK without the Uploads API: exit 2
+        if problem is not None:
+            raise SettingsError(problem)
 
 
 def _check_connection(settings: RunSettings) -> None:

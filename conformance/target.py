@@ -35,6 +35,7 @@ class Target:
     fail_fast: bool = False  # stop at the first MUST failure (mutant runs)
     seed: int = 0
     api_key: str | None = None  # for the schema checks, which send their own requests
+    second_api_key: str | None = None  # another tenant's, for TENANT-ISOLATION
     connection: Connection = DIRECT  # their extra headers, query, CA and proxy too
     openapi: Path | None = None  # another OpenAPI document for the schema checks
     bytes_sent: int = 0  # payload bytes, counted against the profile's byte budget

@@ -3,6 +3,10 @@
 Each kind is a shape of list (a permutation, a subset, a list with a foreign ID, ...); what
 the documentation expects of a completion with it is the oracle's to say
 (`conformance.model.Model.expect_complete`), from the list itself, not from its kind.
+
+An `OrderChoice` is drawn with a fixed shape (`ORDER_CHOICES`) and only then read against
+the parts a step finds (why: `conformance.choices`). Shrinking leads to the identity: the
+parts in the order they were added.
 """
 
 from __future__ import annotations
@@ -12,15 +16,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
 __all__ = [
+    "ORDER_CHOICES",
+    "OrderChoice",
     "Ordering",
     "OrderingKind",
-    "orderings",
     "unknown_part_ids",
-    "valid_orderings",
-    "with_an_unknown_id",
 ]
 
 
@@ -60,97 +62,91 @@ _ODD_PART_IDS = (
     "file-abc123",
     "upload_abc123",
 )
+_SLOTS = 8  # sort keys and subset marks, reused cyclically for longer lists
 
 
-def unknown_part_ids(avoid: Sequence[str] = ()) -> st.SearchStrategy[str]:
+def unknown_part_ids() -> st.SearchStrategy[str]:
     """Part IDs no target issued: realistic (`part_` + 24 alphanumerics) or odd."""
     realistic = st.text(alphabet=_ALNUM, min_size=24, max_size=24).map(lambda s: "part_" + s)
-    taken = set(avoid)
-    return st.one_of(realistic, st.sampled_from(_ODD_PART_IDS)).filter(
-        lambda part_id: part_id not in taken
-    )
+    return st.one_of(realistic, st.sampled_from(_ODD_PART_IDS))
 
 
-def _non_identity_permutations(ids: list[str]) -> st.SearchStrategy[list[str]]:
-    def rotate_if_identity(order: list[str]) -> list[str]:
-        return order[1:] + order[:1] if order == ids else order
+@dataclass(frozen=True, slots=True)
+class OrderChoice:
+    """A `part_ids` list for completion, of a kind that applies to the parts found."""
 
-    return st.permutations(ids).map(rotate_if_identity)
+    kind: int  # an index into the kinds that apply
+    keys: tuple[int, ...]  # sort keys: the order of the parts (all 0: as added)
+    marks: tuple[bool, ...]  # which parts a subset leaves out
+    position: int  # where an extra ID goes
+    other: int  # which part is listed twice, or which foreign part is listed
+    unknown: str  # a part ID no target issued
 
+    def permutation(self, ids: Sequence[str]) -> list[str]:
+        order = sorted(range(len(ids)), key=lambda i: (self.keys[i % _SLOTS], i))
+        return [ids[i] for i in order]
 
-def _distinct(part_ids: Sequence[str]) -> list[str]:
-    ids = list(part_ids)
-    if len(set(ids)) != len(ids):
-        raise InvalidArgument(f"part_ids must be distinct: {ids}")
-    return ids
+    def valid(self, ids: Sequence[str]) -> Ordering:
+        """Every part once: as added, reversed or shuffled (to be honoured in that order)."""
+        kinds = [OrderingKind.IDENTITY]
+        if len(ids) >= 2:
+            kinds += [OrderingKind.REVERSED, OrderingKind.SHUFFLED]
+        return self._of(kinds[self.kind % len(kinds)], list(ids), ())
 
+    def any(self, ids: Sequence[str], foreign: Sequence[str]) -> Ordering:
+        """A list of any kind that applies: a subset, a duplicate, a foreign or unknown ID."""
+        kinds = [OrderingKind.IDENTITY]
+        if len(ids) >= 2:
+            kinds += [OrderingKind.REVERSED, OrderingKind.SHUFFLED, OrderingKind.SUBSET]
+        if ids:
+            kinds += [OrderingKind.DUPLICATE, OrderingKind.EMPTY]
+        if foreign:
+            kinds.append(OrderingKind.FOREIGN)
+        kinds.append(OrderingKind.UNKNOWN)
+        return self._of(kinds[self.kind % len(kinds)], list(ids), foreign)
 
-def _kinds(part_count: int, has_foreign: bool) -> list[OrderingKind]:
-    kinds = [OrderingKind.IDENTITY]
-    if part_count >= 2:
-        kinds += [OrderingKind.REVERSED, OrderingKind.SHUFFLED, OrderingKind.SUBSET]
-    if part_count >= 1:
-        kinds += [OrderingKind.DUPLICATE, OrderingKind.EMPTY]
-    if has_foreign:
-        kinds.append(OrderingKind.FOREIGN)
-    kinds.append(OrderingKind.UNKNOWN)
-    return kinds
+    def with_unknown(self, ordering: Ordering) -> Ordering:
+        """`ordering` with a never-issued part ID slipped in."""
+        return Ordering(OrderingKind.UNKNOWN, self._insert(list(ordering.part_ids),
+                                                           self._unknown(ordering.part_ids)))
 
+    def _of(self, kind: OrderingKind, ids: list[str], foreign: Sequence[str]) -> Ordering:
+        if kind is OrderingKind.REVERSED:
+            listed = ids[::-1]
+        elif kind is OrderingKind.SHUFFLED:
+            listed = self.permutation(ids)
+            if listed == ids:  # not the identity: rotate it
+                listed = listed[1:] + listed[:1]
+        elif kind is OrderingKind.SUBSET:
+            kept = [p for i, p in enumerate(ids) if not self.marks[i % _SLOTS]]
+            kept = kept[: len(ids) - 1] or ids[:1]  # a proper subset, never empty
+            listed = self.permutation(kept)
+        elif kind is OrderingKind.DUPLICATE:
+            listed = self._insert(ids, ids[self.other % len(ids)])
+        elif kind is OrderingKind.FOREIGN:
+            listed = self._insert(ids, foreign[self.other % len(foreign)])
+        elif kind is OrderingKind.UNKNOWN:
+            listed = self._insert(ids, self._unknown([*ids, *foreign]))
+        elif kind is OrderingKind.EMPTY:
+            listed = []
+        else:
+            listed = ids
+        return Ordering(kind, listed)
 
-@st.composite
-def _insert(draw: st.DrawFn, ids: list[str], extra: st.SearchStrategy[str]) -> list[str]:
-    position = draw(st.integers(0, len(ids)))
-    return [*ids[:position], draw(extra), *ids[position:]]
+    def _insert(self, ids: list[str], extra: str) -> list[str]:
+        at = self.position % (len(ids) + 1)
+        return [*ids[:at], extra, *ids[at:]]
 
-
-def _of_kind(
-    kind: OrderingKind, ids: list[str], foreign_ids: Sequence[str]
-) -> st.SearchStrategy[list[str]]:
-    if kind is OrderingKind.IDENTITY:
-        return st.just(ids)
-    if kind is OrderingKind.REVERSED:
-        return st.just(ids[::-1])
-    if kind is OrderingKind.SHUFFLED:
-        return _non_identity_permutations(ids)
-    if kind is OrderingKind.SUBSET:
-        # A proper, non-empty subset, in some order.
-        subsets = st.lists(st.sampled_from(ids), min_size=1, max_size=len(ids) - 1, unique=True)
-        return subsets.flatmap(st.permutations)
-    if kind is OrderingKind.DUPLICATE:
-        return _insert(ids, st.sampled_from(ids))
-    if kind is OrderingKind.FOREIGN:
-        return _insert(ids, st.sampled_from(list(foreign_ids)))
-    if kind is OrderingKind.UNKNOWN:
-        return _insert(ids, unknown_part_ids(avoid=[*ids, *foreign_ids]))
-    return st.just([])
-
-
-@st.composite
-def orderings(
-    draw: st.DrawFn, part_ids: Sequence[str], foreign_ids: Sequence[str] = ()
-) -> Ordering:
-    """Orderings of every kind that applies to `part_ids` (FOREIGN needs `foreign_ids`).
-
-    Shrinks towards the identity.
-    """
-    ids = _distinct(part_ids)
-    kind = draw(st.sampled_from(_kinds(len(ids), bool(foreign_ids))))
-    return Ordering(kind, draw(_of_kind(kind, ids, foreign_ids)))
-
-
-@st.composite
-def valid_orderings(draw: st.DrawFn, part_ids: Sequence[str]) -> Ordering:
-    """Permutations only (identity, reversed, shuffled): must be honoured in order."""
-    ids = _distinct(part_ids)
-    kinds = [OrderingKind.IDENTITY]
-    if len(ids) >= 2:
-        kinds += [OrderingKind.REVERSED, OrderingKind.SHUFFLED]
-    kind = draw(st.sampled_from(kinds))
-    return Ordering(kind, draw(_of_kind(kind, ids, ())))
+    def _unknown(self, taken: Sequence[str]) -> str:
+        # Drawn without knowing the issued IDs (that would make the draw depend on them);
+        # a clash with one is next to impossible, and is made unknown here if it happens.
+        unknown, issued = self.unknown, set(taken)
+        while unknown in issued:
+            unknown += "0"
+        return unknown
 
 
-@st.composite
-def with_an_unknown_id(draw: st.DrawFn, ordering: Ordering) -> Ordering:
-    """`ordering` with a never-issued part ID slipped in somewhere."""
-    ids = list(ordering.part_ids)
-    return Ordering(OrderingKind.UNKNOWN, draw(_insert(ids, unknown_part_ids(avoid=ids))))
+ORDER_CHOICES = st.builds(
+    OrderChoice, st.integers(0, 7),
+    st.tuples(*[st.integers(0, 7)] * _SLOTS), st.tuples(*[st.booleans()] * _SLOTS),
+    st.integers(0, 255), st.integers(0, 255), unknown_part_ids())

@@ -25,11 +25,12 @@ from hypothesis.errors import InvalidArgument
 from strategies.sizes import sizes_between
 
 __all__ = [
+    "MD5_CHOICES",
     "Payload",
     "concat_md5",
     "iter_concat",
     "matches",
-    "md5_choices",
+    "md5_for",
     "payloads",
     "payloads_for_plan",
     "payloads_from_plan",
@@ -258,9 +259,16 @@ def wrong_md5(right: str) -> str:
     return hashlib.md5(right.encode()).hexdigest()
 
 
-def md5_choices(right: str | None) -> st.SearchStrategy[str | None]:
+# Which md5 a completion sends, drawn with a fixed shape and read against the right md5
+# the step finds (why: `conformance.choices`); shrinks towards none.
+MD5_CHOICES = st.integers(0, 3)  # none, the right one, a wrong one, the right one upper-case
+
+
+def md5_for(choice: int, right: str | None) -> str | None:
     """The md5 a completion sends: none, the right one, a wrong one, or the right one in
     upper-case hex (left open); a made-up one when the right one is not known."""
+    if choice == 0:
+        return None
     if right is None:
-        return st.sampled_from([None, "0" * 32])
-    return st.sampled_from([None, right, wrong_md5(right), right.upper()])
+        return "0" * 32
+    return (right, wrong_md5(right), right.upper())[choice - 1]

@@ -1,11 +1,15 @@
 """Sizes: the documented limits and strategies for part sizes, declared sizes and size plans.
 
 Every strategy here leans on the boundaries (1 byte, 64 MiB, 64 MiB + 1, 8 GiB) where
-implementations go wrong, and shrinks towards small sizes and few parts.
+implementations go wrong, and shrinks towards small sizes and few parts. The one exception
+is `SizeChoice`, the size of an upload's next part: drawn with a fixed shape and read
+against the bytes the upload still needs (why: `conformance.choices`), it shrinks towards
+all those bytes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from hypothesis import strategies as st
@@ -34,9 +38,10 @@ _BOUNDARY_SIZES = (
 
 __all__ = [
     "PART_LIMIT",
+    "SIZE_CHOICES",
     "UPLOAD_LIMIT",
+    "SizeChoice",
     "declared_sizes",
-    "next_part_sizes",
     "oversized_part_sizes",
     "part_sizes",
     "size_plans",
@@ -139,13 +144,26 @@ def _plan_for_total(
     return draw(size_plans(draw(totals), max_part, max_parts))
 
 
-def next_part_sizes(remaining: int) -> st.SearchStrategy[int]:
-    """The size of an upload's next part: mostly what fits the `remaining` bytes (all of
-    them first), sometimes an empty part or one too many bytes (both left open)."""
-    remaining = max(remaining, 0)  # below 0 when a target took parts past the declared size
-    fitting = st.integers(1, remaining) if remaining > 0 else st.just(1)
-    return st.one_of(st.just(max(remaining, 1)), fitting, st.just(0),
-                     st.integers(remaining + 1, remaining + 16))
+@dataclass(frozen=True, slots=True)
+class SizeChoice:
+    """The size of an upload's next part: all the remaining bytes, a share of them, an empty
+    part or a few bytes too many (the last two are left open by the documentation)."""
+
+    kind: int  # 0 all that remains (1 byte if none), 1 a share, 2 zero bytes, 3 too many
+    amount: int
+
+    def size(self, remaining: int) -> int:
+        remaining = max(remaining, 0)  # below 0 when a target took more than declared
+        if self.kind == 1 and remaining > 1:
+            return 1 + self.amount % remaining
+        if self.kind == 2:
+            return 0
+        if self.kind == 3:
+            return remaining + 1 + self.amount % 16
+        return max(remaining, 1)
+
+
+SIZE_CHOICES = st.builds(SizeChoice, st.integers(0, 3), st.integers(0, 1 << 16))
 
 
 def split_evenly(total: int, count: int) -> list[int]:

@@ -22,16 +22,25 @@ __all__ = ["Adapter", "Capabilities"]
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What an adapter (its SDK) offers beyond the four operations.
+    """What an adapter (its SDK, in the version at hand) offers beyond the four operations.
 
+    Detected from the SDK itself (`sdk_capabilities`), never from a table of versions.
+    `uploads`: the SDK has the Uploads API at all (without it nothing can be tested).
     `chunked_upload`: a whole-file helper (`upload_file_chunked`) the suite can check.
     `expires_after`: the create operation takes `expires_after` as one of its parameters.
     `sdk`: the operations go through an SDK, whose requests and results are checked.
+    `label`: the SDK and its version ("openai-python 1.40.8"), naming what it lacks.
     """
 
     chunked_upload: bool = False
     expires_after: bool = True
     sdk: bool = False
+    uploads: bool = True
+    label: str = ""
+
+    def lacks(self, feature: str) -> str:
+        """The reason a requirement that needs `feature` is not testable with this SDK."""
+        return f"{self.label or 'the adapter'} has no {feature}"
 
 
 class Adapter(ABC):

@@ -14,7 +14,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from conformance.adapters.sdk_records import HttpRecord, SentRequest
-from conformance.adapters.sdk_template import SdkAdapter, SdkCheck
+from conformance.adapters.sdk_template import SdkAdapter, SdkCheck, held
 from conformance.checks import Checker
 from conformance.client import TargetClient
 from conformance.openapi.judge import Intended
@@ -46,8 +46,10 @@ def check_chunked_upload(uploader: SdkAdapter, checker: Checker, client: TargetC
     findings, which are also recorded.
     """
     if not uploader.capabilities.chunked_upload:
+        # What the SDK (in this version) does not offer, as a missing test control is:
+        # not testable for the target's reason, never a failure.
         checker.recorder.cannot_test(CHUNKED_REQUIREMENT,
-                                     f"{uploader.name} has no chunked upload helper")
+                                     uploader.capabilities.lacks("upload_file_chunked"))
         return []
     findings: list[Finding] = []
     saved_steps = checker.current_steps
@@ -94,7 +96,7 @@ class _ChunkedCheck:
         self.steps += [f"  {e.method} {e.url} -> {e.status}" for e in run.exchanges]
         if run.records:
             self._held(self.uploader.result_check(f"the chunked upload of {size} bytes",
-                                                  run.result_problems))
+                                                  run.result_problems, run.exchanges))
         blame = CHUNKED_REQUIREMENT
         if run.records is not None:
             refused = self._check_requests(run.records)
@@ -184,7 +186,7 @@ class _ChunkedCheck:
         self._held(self.uploader.request_check(what, records, intended))
 
     def _held(self, check: SdkCheck) -> None:
-        self.checker.expect(check.problem is None, check.requirement, check.problem or "")
+        held(self.checker, check)
 
     def _fail_if(self, problems: list[str]) -> None:
         if problems:

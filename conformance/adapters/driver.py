@@ -20,8 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
-from conformance.adapters.base import Adapter, Capabilities
+from conformance.adapters.base import Adapter
 from conformance.adapters.driver_pipe import Connection, DriverError, temporary_file
+from conformance.adapters.sdk_capabilities import from_driver
 from conformance.adapters.sdk_checks import error_body_problems, json_mismatches
 from conformance.adapters.sdk_records import (
     FormField,
@@ -96,8 +97,13 @@ class DriverAdapter(SdkAdapter):
         self.operations = frozenset(ready.get("operations") or FOUR_OPERATIONS)
         self.reports_http = bool(ready.get("http"))
         self.generic_error = str(ready.get("generic_error", "APIError"))
-        self.capabilities = Capabilities(
-            chunked_upload="upload_file_chunked" in self.operations, sdk=True)
+        lacks = ready.get("lacks") or []  # older drivers say nothing: the full set
+        if not isinstance(lacks, list):
+            raise self._error(f"its ready message's lacks is not a list: {lacks!r}"[:200])
+        self.capabilities = from_driver(self.name, self.version, self.operations,
+                                        map(str, lacks))
+        if not self.capabilities.uploads:
+            raise self._error(f"{self.capabilities.label} has no Uploads API")
         missing = [op for op in FOUR_OPERATIONS if op not in self.operations]
         if missing:
             raise self._error(f"it does not offer {', '.join(missing)}")
@@ -226,9 +232,20 @@ class DriverAdapter(SdkAdapter):
         return (status if isinstance(status, int) else None), _envelope(error)
 
     def error_text(self, outcome: SdkOutcome) -> str | None:
+        """The driver's report of what its SDK raised, with the tail of the driver's stderr
+        when the SDK raised an error of its own (its traceback is usually there)."""
+        if outcome.error is None:
+            return None
         error = outcome.error if isinstance(outcome.error, dict) else {}
-        return None if outcome.error is None else \
-            f"{error.get('class')}: {error.get('message')}"
+        text = " ".join(f"{error.get('class')}: {error.get('message')}".split())[:300]
+        if _own_error(error) and not outcome.records:
+            tail = self._connection.stderr_tail()
+            if tail:
+                text += f"; the driver's stderr ends with: {' | '.join(tail.splitlines())}"
+        return self._redactor.text(text)
+
+    def raised_its_own(self, outcome: SdkOutcome) -> bool:
+        return isinstance(outcome.error, dict) and _own_error(outcome.error)
 
     def _synthesised(self, intended: Intended, status: int | None, body: Any,
                      error: str | None) -> Exchange:
@@ -304,6 +321,13 @@ class DriverAdapter(SdkAdapter):
             if md5:
                 args["md5"] = md5
             return self._outcome(self._call("upload_file_chunked", args))
+
+
+def _own_error(error: Mapping[str, Any]) -> bool:
+    """An error the SDK raised of its own: no status of an answer, and no connection's."""
+    name = str(error.get("class"))
+    return not isinstance(error.get("status"), int) and "Connection" not in name \
+        and "Timeout" not in name
 
 
 def _envelope(error: Mapping[str, Any]) -> Any:

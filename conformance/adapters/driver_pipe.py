@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import select
 import shlex
 import subprocess
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -28,6 +30,8 @@ __all__ = ["Connection", "DriverError", "temporary_file"]
 
 _STDERR_LINES: Final = 30
 _CLOSED: Final = "closed by the suite"
+_STDERR_SETTLE_S: Final = 1.0  # at most, for stderr written just before a reply
+_STDERR_QUIET_S: Final = 0.1  # no new line for this long: the driver said what it had
 
 
 class DriverError(RuntimeError):
@@ -58,6 +62,7 @@ class Connection:
         self._broken: DriverError | None = None
         self._closing = False
         self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
+        self._stderr_count = 0  # lines kept so far: `stderr_tail` waits for it to settle
         self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True,
                                                name="sdk-driver-stderr")
         self._stderr_thread.start()
@@ -125,11 +130,34 @@ class Connection:
         else:
             self._break(f"it exited with status {status}")
 
+    def stderr_tail(self, lines: int = 5) -> str:
+        """The last lines the driver wrote to stderr, redacted ("" if none).
+
+        Asked right after a reply: what the driver wrote before it may still be in the
+        pipe, or read but not yet kept by the draining thread, so this waits (briefly)
+        until the pipe is empty and no line has come for `_STDERR_QUIET_S`.
+        """
+        stderr = self._process.stderr
+        deadline = time.monotonic() + _STDERR_SETTLE_S
+        seen, quiet_since = self._stderr_count, time.monotonic()
+        while stderr is not None and not stderr.closed and time.monotonic() < deadline:
+            try:
+                readable, _, _ = select.select([stderr], [], [], 0)
+            except (OSError, ValueError):
+                break
+            if self._stderr_count != seen:
+                seen, quiet_since = self._stderr_count, time.monotonic()
+            elif not readable and time.monotonic() - quiet_since >= _STDERR_QUIET_S:
+                break
+            time.sleep(0.01)
+        return self._redactor.text("\n".join(list(self._stderr)[-lines:]))
+
     def _drain_stderr(self) -> None:
         stderr = self._process.stderr
         assert stderr is not None
         for raw in stderr:
             self._stderr.append(raw.decode("utf-8", "replace").rstrip())
+            self._stderr_count += 1
 
     def _break(self, reason: str) -> DriverError:
         """Marks the driver unusable: every waiting and later request gets this error."""

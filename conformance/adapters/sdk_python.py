@@ -13,7 +13,6 @@ adapter does.
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -22,14 +21,25 @@ from types import ModuleType
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-from conformance.adapters.base import Adapter, Capabilities
+from conformance.adapters.base import Adapter
 from conformance.adapters.chunked import DEFAULT_CHUNKED_SIZES, check_chunked_upload
+from conformance.adapters.sdk_capabilities import (
+    EXPIRES_AFTER,
+    NoUploadsApi,
+    no_uploads_message,
+    of_python_client,
+)
 from conformance.adapters.sdk_checks import (
     error_body_problems,
     expected_error_class,
     json_mismatches,
 )
-from conformance.adapters.sdk_template import SdkAdapter, SdkOutcome, Sink
+from conformance.adapters.sdk_template import (
+    REQUEST_REQUIREMENT,
+    SdkAdapter,
+    SdkOutcome,
+    Sink,
+)
 from conformance.adapters.sdk_wire import (
     CAPTURE,
     AsyncRecordingTransport,
@@ -86,7 +96,9 @@ class OpenAIPythonAdapter(SdkAdapter):
     while the HTTP library copies it) instead of a streaming file object.
 
     The `call_*` methods are the SDK calls themselves: a wrapper (or a test's deliberately
-    broken SDK) overrides them.
+    broken SDK) overrides them. `openai` is the SDK's module (default: the installed one; a
+    test gives a stand-in). What the SDK's version offers is read from the client built
+    (`capabilities`); one without `client.uploads` raises NoUploadsApi.
     """
 
     name = "openai-python"
@@ -96,20 +108,22 @@ class OpenAIPythonAdapter(SdkAdapter):
                  sink: Sink | None = None, timeout: float = 30.0,
                  fallback: Adapter | None = None, stream_parts: bool = True,
                  judge: RequestJudge | None = None, organization: str | None = None,
-                 project: str | None = None) -> None:
+                 project: str | None = None, openai: ModuleType | None = None) -> None:
         super().__init__(base_url, api_key, sink=sink, fallback=fallback)
         # The SDK's own arguments (None: it reads OPENAI_ORG_ID / OPENAI_PROJECT_ID itself).
         self.identity = {"organization": organization, "project": project}
-        self.openai = load_openai()
+        self.openai = openai if openai is not None else load_openai()
         self.timeout = timeout
         self.stream_parts = stream_parts
         self._start_checks(recorder, judge)
         self._wire = Wire(http_library(self.openai.DefaultHttpxClient), api_key, sink)
         self._trust_env = urlsplit(self.base_url).hostname not in _LOOPBACK
         self.sdk: Any = self._build_sdk()
-        self.capabilities = Capabilities(chunked_upload=True, sdk=True,
-                                         expires_after=_takes(self.sdk.uploads.create,
-                                                              "expires_after"))
+        self.capabilities = of_python_client(self.sdk, self.version)
+        if not self.capabilities.uploads:
+            self.close()
+            raise NoUploadsApi(no_uploads_message(self.capabilities))
+        self._noted_expires_after = False
 
     @property
     def version(self) -> str:
@@ -182,6 +196,11 @@ class OpenAIPythonAdapter(SdkAdapter):
                                    lambda sdk: sdk.post("/uploads", body=body, cast_to=object),
                                    lambda f: f.create(body))
         params, extra = split
+        if EXPIRES_AFTER in params and not self.capabilities.expires_after:
+            # The SDK's own way to send a field it does not know: the request stays the one
+            # intended, so the target is judged on it; only the parameter goes unused.
+            extra[EXPIRES_AFTER] = params.pop(EXPIRES_AFTER)
+            self._note_no_expires_after()
         return self._through_sdk("create", intended,
                                lambda sdk: self.call_create(sdk, params, extra),
                                lambda f: f.create(body))
@@ -214,16 +233,21 @@ class OpenAIPythonAdapter(SdkAdapter):
                                lambda sdk: self.call_cancel(sdk, upload_id),
                                lambda f: f.cancel(upload_id))
 
+    def _note_no_expires_after(self) -> None:
+        if not self._noted_expires_after:
+            self._noted_expires_after = True
+            self.checks.observe(REQUEST_REQUIREMENT, self.capabilities.lacks(
+                "expires_after on uploads.create: sent in extra_body"))
+
     # -- what the SDK gave back --
 
     def unrecorded_answer(self, intended: Intended,
                           outcome: SdkOutcome) -> tuple[int | None, Any, Exchange]:
         """No answer: an exchange saying the SDK sent nothing (and what it raised)."""
-        error = outcome.error
-        reason = f"the SDK sent no request: {type(error).__name__}: {error}" if error else \
-            "the SDK sent no request"
-        return None, None, Exchange("POST", f"{self.base_url} ({intended.operation}: not sent)",
-                                    {}, "", None, error=reason[:500])
+        raised = self.error_text(outcome)
+        reason = f"the SDK sent no request: {raised}" if raised else "the SDK sent no request"
+        url = self.redactor.text(f"{self.base_url} ({intended.operation}: not sent)")
+        return None, None, Exchange("POST", url, {}, "", None, error=reason[:500])
 
     def result_problems(self, outcome: SdkOutcome) -> list[str] | None:
         """How the SDK's result or exception departs from the answer the target sent."""
@@ -232,7 +256,7 @@ class OpenAIPythonAdapter(SdkAdapter):
         record, result, error = outcome.records[-1], outcome.result, outcome.error
         assert error is None or isinstance(error, BaseException)
         openai, status = self.openai, record.status
-        raised = f"{type(error).__name__}: {error}"[:200] if error is not None else ""
+        raised = (self.error_text(outcome) or "")[:200]
         if status is None:
             if error is None:
                 return ["it returned a result although no answer arrived"]
@@ -326,14 +350,6 @@ def _split(body: Any, required: Sequence[str], optional: Sequence[str]
         return None
     params = {k: v for k, v in body.items() if k in required or k in optional}
     return params, {k: v for k, v in body.items() if k not in params}
-
-
-def _takes(method: Any, parameter: str) -> bool:
-    """Whether an SDK method has a parameter of that name."""
-    try:
-        return parameter in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _is_instance_of(error: BaseException, openai: ModuleType, status: int,

@@ -13,7 +13,10 @@ recorded the step, so that a failure's steps end with the operation that broke t
 
 When the SDK's request departed from the document and the target did not accept it, the
 operation is sent again through the fallback adapter (raw HTTP): once the SDK's fault is
-reported, the target is judged on the documented request, not blamed for the SDK's.
+reported, the target is judged on the documented request, not blamed for the SDK's. An SDK
+that raised an error of its own before sending anything (a `TypeError` for a parameter its
+version lacks, a bug) broke SDK-REQUEST-CONFORMS, not a rule of the target's: the finding
+carries what it raised (redacted) and only that operation's exchanges.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from conformance.adapters.base import Adapter, Capabilities
 from conformance.adapters.sdk_checks import SdkChecks
 from conformance.adapters.sdk_records import ChunkedRun, HttpRecord, SdkAnswer
 from conformance.checks import Answer, Checker
+from conformance.evidence import Redactor
 from conformance.openapi.judge import Intended, RequestJudge
-from conformance.recorder import Recorder
+from conformance.recorder import ConformanceFailure, Recorder
 from conformance.results import Exchange
 
 __all__ = ["REQUEST_REQUIREMENT", "RESULT_REQUIREMENT", "CheckedAnswer", "SdkAdapter",
-           "SdkCheck", "SdkOutcome", "accepted", "json_or_none"]
+           "SdkCheck", "SdkOutcome", "accepted", "held", "json_or_none"]
 
 REQUEST_REQUIREMENT: Final = "SDK-REQUEST-CONFORMS"
 RESULT_REQUIREMENT: Final = "SDK-RESULT-MATCHES"
@@ -57,10 +61,15 @@ class SdkOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SdkCheck:
-    """One check an SDK adapter made of its own operation: held (`problem` None) or not."""
+    """One check an SDK adapter made of its own operation: held (`problem` None) or not.
+
+    `exchanges` are the operation's own (its SDK's requests, or the record that it sent
+    none): a failure's evidence, instead of the example's latest exchanges.
+    """
 
     requirement: str
     problem: str | None = None
+    exchanges: tuple[Exchange, ...] = field(default=(), compare=False)
 
 
 @dataclass(slots=True, repr=False)
@@ -89,6 +98,7 @@ class SdkAdapter(Adapter):
         self.api_key = api_key
         self.sink = sink
         self.fallback = fallback
+        self.redactor = Redactor(api_key)  # for what the SDK raised: its text may hold the key
         self.capabilities = Capabilities(sdk=True)
 
     def _start_checks(self, recorder: Recorder | None, judge: RequestJudge | None) -> None:
@@ -111,9 +121,16 @@ class SdkAdapter(Adapter):
         return None, None
 
     def error_text(self, outcome: SdkOutcome) -> str | None:
-        """What the SDK raised, in one line for a step."""
+        """What the SDK raised, in one line for a step or a finding, redacted."""
         error = outcome.error
-        return None if error is None else f"{type(error).__name__}: {error}"[:300]
+        if error is None:
+            return None
+        return self.redactor.text(" ".join(f"{type(error).__name__}: {error}".split()))[:300]
+
+    def raised_its_own(self, outcome: SdkOutcome) -> bool:
+        """Whether the SDK raised an error of its own, neither an answer's nor a connection's
+        (only asked when its HTTP is not seen: seen, an error with no request sent is one)."""
+        return False
 
     def run_chunked(self, data: bytes, *, filename: str, mime_type: str, purpose: str,
                     part_size: int, md5: str | None, from_path: bool) -> SdkOutcome:
@@ -130,37 +147,55 @@ class SdkAdapter(Adapter):
         checks: list[SdkCheck] = []
         if records is None:
             self.checks.cannot_test(REQUEST_REQUIREMENT, f"{self.name}: {self.unseen_requests}")
+            if judged and self.raised_its_own(outcome):
+                _, _, exchange = self.unrecorded_answer(intended, outcome)
+                checks.append(SdkCheck(REQUEST_REQUIREMENT, f"{self.name}: {what} raised "
+                                       f"{self.error_text(outcome)}, an error of the SDK's own "
+                                       "(neither an answer's nor a connection's)", (exchange,)))
         elif judged:
-            checks.append(self.request_check(what, records, intended))
-            if checks[-1].problem is not None and self.fallback is not None \
-                    and not accepted(records):
-                # The target is judged on the documented request, not blamed for the SDK's.
-                sent = fallback(self.fallback)
-                return CheckedAnswer(sent.status, sent.json, sent.exchange, checks=checks)
+            checks.append(self.request_check(what, records, intended, outcome))
+        if checks and checks[-1].problem is not None and self.fallback is not None \
+                and not accepted(records or []):
+            # The target is judged on the documented request, not blamed for the SDK's.
+            sent = fallback(self.fallback)
+            return CheckedAnswer(sent.status, sent.json, sent.exchange, checks=checks)
         problems = self.result_problems(outcome)
         if problems is not None and judged:
-            checks.append(self.result_check(what, problems))
+            checks.append(self.result_check(what, problems,
+                                            [r.exchange for r in records or []]))
         if records:
             status, body, exchange = records[-1].status, records[-1].json, records[-1].exchange
         else:
             status, body, exchange = self.unrecorded_answer(intended, outcome)
         return CheckedAnswer(status, body, exchange, outcome.result, outcome.error, checks)
 
-    def request_check(self, what: str, records: Sequence[HttpRecord],
-                      intended: Intended) -> SdkCheck:
-        """SDK-REQUEST-CONFORMS: one request for the operation, as the document has it."""
+    def request_check(self, what: str, records: Sequence[HttpRecord], intended: Intended,
+                      outcome: SdkOutcome | None = None) -> SdkCheck:
+        """SDK-REQUEST-CONFORMS: one request for the operation, as the document has it.
+
+        `outcome`, when given, is the call's: what it raised goes into the finding.
+        """
+        exchanges = tuple(r.exchange for r in records)
+        raised = self.error_text(outcome) if outcome is not None else None
+        if not records and raised and outcome is not None:
+            _, _, exchange = self.unrecorded_answer(intended, outcome)
+            return SdkCheck(REQUEST_REQUIREMENT, f"{self.name}: {what} raised {raised} before "
+                            "sending any request", (exchange,))
         if len(records) != 1:
+            after = f"; it raised {raised}" if raised else ""
             return SdkCheck(REQUEST_REQUIREMENT, f"{self.name}: {what} sent {len(records)} "
-                            "requests, not 1 (retries are off)")
+                            f"requests, not 1 (retries are off){after}", exchanges)
         problems = self.checks.judge.problems(records[0].sent, intended, self.base_url)
         return SdkCheck(REQUEST_REQUIREMENT, None if not problems else
                         f"{self.name}: the request for {what} departs from the OpenAPI "
-                        f"document: {'; '.join(problems)}")
+                        f"document: {'; '.join(problems)}", exchanges)
 
-    def result_check(self, what: str, problems: Sequence[str]) -> SdkCheck:
+    def result_check(self, what: str, problems: Sequence[str],
+                     exchanges: Sequence[Exchange] = ()) -> SdkCheck:
         """SDK-RESULT-MATCHES: what the SDK gave back is what the target sent."""
         return SdkCheck(RESULT_REQUIREMENT,
-                        f"{self.name}: {what}: {'; '.join(problems)}" if problems else None)
+                        f"{self.name}: {what}: {'; '.join(problems)}" if problems else None,
+                        tuple(exchanges))
 
     def report_checks(self, checker: Checker, answers: Iterable[Answer]) -> None:
         """Reports the checks carried by these answers, each once (the first failure raises)."""
@@ -168,8 +203,7 @@ class SdkAdapter(Adapter):
             if isinstance(answer, CheckedAnswer):
                 checks, answer.checks = answer.checks, []
                 for check in checks:
-                    checker.expect(check.problem is None, check.requirement,
-                                   check.problem or "")
+                    held(checker, check)
 
     def upload_file_chunked(self, data: bytes, *, filename: str, mime_type: str, purpose: str,
                             part_size: int, md5: str | None, from_path: bool) -> ChunkedRun:
@@ -188,6 +222,16 @@ class SdkAdapter(Adapter):
         return ChunkedRun(records, status, body, self.error_text(outcome),
                           self.result_problems(outcome) or [],
                           [r.exchange for r in records or []])
+
+
+def held(checker: Checker, check: SdkCheck) -> None:
+    """Reports one SDK check; a failure's evidence is its operation's own exchanges."""
+    try:
+        checker.expect(check.problem is None, check.requirement, check.problem or "")
+    except ConformanceFailure as failure:
+        if check.exchanges:  # not the example's latest exchanges: other steps' requests
+            failure.exchanges = list(check.exchanges)
+        raise
 
 
 def accepted(records: Sequence[HttpRecord]) -> bool:

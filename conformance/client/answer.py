@@ -38,6 +38,10 @@ class AnswerBasics:
     __slots__ = ()
     status: int | None
     exchange: Exchange
+    # The status last answered on each kept-alive connection that the target had closed
+    # without saying so and this request was sent on first (None: not known); only the
+    # raw HTTP client sees such connections.
+    stale_after: tuple[int | None, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -64,6 +68,7 @@ class Answer(AnswerBasics):
     headers: httpx.Headers
     content: bytes
     attempts: int = 1
+    stale_after: tuple[int | None, ...] = ()
 
     @property
     def is_client_error(self) -> bool:

@@ -7,6 +7,10 @@ slow link is not a hung target). Each read, write and connect waits at most what
 and one that starts after the deadline fails at once with httpx's own timeout errors, so
 the rest of the client (retries, evidence) treats it as any other timeout.
 
+Sitting under every socket operation, the deadline also notes what the retries need to know
+and httpcore's errors do not say: whether the exchange opened a connection or was sent on
+a pooled one (`reused`), on which (`stream`), and whether any byte of an answer came back.
+
 httpx has no public hook for the network layer: `DeadlineTransport` is httpx's own
 transport with its connection pool rebuilt on `DeadlineBackend` (httpcore's documented
 network-backend interface), the one internal attribute it replaces.
@@ -39,6 +43,14 @@ class ExchangeDeadline:
     timeout: float
     started: float = field(default_factory=time.monotonic)
     transferred: int = 0
+    received: int = 0  # bytes read: 0 means no byte of an answer came back
+    connected: bool = False  # the exchange opened a new connection
+    stream: object | None = None  # the connection the exchange last wrote to
+
+    @property
+    def reused(self) -> bool:
+        """The request went out on a pooled connection an earlier exchange had opened."""
+        return self.stream is not None and not self.connected
 
     def left(self) -> float:
         allowed = self.timeout + self.transferred / BYTES_PER_S_ALLOWED
@@ -68,10 +80,19 @@ def _raise_if_past(error: type[Exception]) -> None:
         raise error(f"no complete exchange within the {deadline.timeout:g} s deadline")
 
 
-def _count(transferred: int) -> None:
+def _count(transferred: int, *, read: bool = False) -> None:
     deadline = _CURRENT.get()
     if deadline is not None:
         deadline.transferred += transferred
+        if read:
+            deadline.received += transferred
+
+
+def _note(**facts: object) -> None:
+    deadline = _CURRENT.get()
+    if deadline is not None:
+        for name, value in facts.items():
+            setattr(deadline, name, value)
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -84,10 +105,11 @@ class _DeadlineStream(httpcore.NetworkStream):
         except httpcore.ReadTimeout:
             _raise_if_past(httpcore.ReadTimeout)  # say it was the deadline, if it was
             raise
-        _count(len(data))
+        _count(len(data), read=True)
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _note(stream=self)  # before writing: a write that fails went on this connection
         try:
             self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
         except httpcore.WriteTimeout:
@@ -117,6 +139,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        _note(connected=True)
         stream = self._inner.connect_tcp(host, port, _bounded(timeout, httpcore.ConnectTimeout),
                                          local_address, socket_options)
         return _DeadlineStream(stream)
@@ -124,6 +147,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Iterable[Any] | None = None
                             ) -> httpcore.NetworkStream:
+        _note(connected=True)
         stream = self._inner.connect_unix_socket(
             path, _bounded(timeout, httpcore.ConnectTimeout), socket_options)
         return _DeadlineStream(stream)

@@ -4,6 +4,10 @@ Retried: an answer that asks for it (429, 503), waiting what its `retry-after-ms
 `Retry-After` says (capped), else an exponential back-off with jitter; a connection that
 never carried the request; a broken connection, for an idempotent request only. A body that
 cannot be produced again is never retried.
+
+Apart from those, `stale` says when an attempt failed only because its pooled connection
+had been closed by the target while it sat idle: that one is sent again at once, whatever
+its method, on a fresh connection (see `stale`).
 """
 
 from __future__ import annotations
@@ -19,11 +23,42 @@ import httpx
 
 from conformance.client.wire import Attempt, PreparedRequest
 
-__all__ = ["RetryPolicy", "http_date"]
+__all__ = ["RetryPolicy", "http_date", "stale"]
 
 _RETRY_STATUSES: Final = frozenset({429, 503})
 # The request never reached the target: always safe to send again.
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+# What httpcore raises when the target had closed a kept-alive connection before the request
+# came: it swallows the failed write to read an answer first, then reads the end of the
+# stream where the answer's head should be ("Server disconnected without sending a
+# response.") or a reset.
+_STALE: Final = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+_NO_RESPONSE: Final = "Server disconnected without sending a response"
+
+
+def stale(request: PreparedRequest, attempt: Attempt) -> bool:
+    """Whether to send `attempt` again at once because its connection was a stale one.
+
+    httpcore drops an idle pooled connection whose socket has become readable (the
+    target's FIN arrived), so a close reaches a request only when it raced it, or when the
+    target shuts a kept connection as the next request arrives on it. Either way the
+    request was sent on a connection an earlier exchange had opened (`reused`, from the
+    network layer: httpcore's errors do not say) and not one byte of an answer came
+    back: the target had closed that connection, and its application never saw the
+    request, so sending it again is safe for any method. httpcore cannot be asked for a
+    new connection, but each failure closes the stale one: sent again until an attempt
+    goes out on a new connection (the pool holds only so many idle ones), whose failure
+    is a real one.
+    """
+    failure = attempt.failure
+    if attempt.response is None and isinstance(failure, _STALE) and \
+            (not isinstance(failure, httpx.RemoteProtocolError)
+             or str(failure).startswith(_NO_RESPONSE)):
+        return attempt.deadline.reused and attempt.deadline.received == 0 and \
+            request.retryable
+    return False
 
 
 @dataclass(frozen=True, slots=True)

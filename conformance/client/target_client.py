@@ -4,7 +4,8 @@ It builds each request (JSON, raw or streamed bodies, a multipart part, auth), s
 through the `Wire`, retries what `RetryPolicy` allows, and keeps the recent exchanges, each
 with the API key redacted and a curl line that reproduces it. Every exchange has one
 deadline (`deadline.py`); time the target wastes counts against the run (`health.py`);
-a stopped run (`conformance.halt`) sends nothing more; `rate_limit` paces the requests.
+a request without an answer asks whether the target is still there (`liveness.py`); a
+stopped run (`conformance.halt`) sends nothing more; `rate_limit` paces the requests.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import itertools
 import json as jsonlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -26,9 +27,10 @@ from conformance.client.controls import TestControls
 from conformance.client.deadline import DeadlineTransport
 from conformance.client.health import health
 from conformance.client.ledger import UploadLedger
+from conformance.client.liveness import Liveness, request_line
 from conformance.client.multipart import MultipartForm
 from conformance.client.pace import Pace
-from conformance.client.retries import RetryPolicy
+from conformance.client.retries import RetryPolicy, stale
 from conformance.client.wire import Attempt, PreparedRequest, Wire
 from conformance.evidence import REDACTED, Redactor, curl_command, preview, redact_url, truncate
 from conformance.results import Exchange
@@ -42,9 +44,11 @@ _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 # No target answers at all: the run cannot be done.
 _UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
 _LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_PORTS: Final = {"http": 80, "https": 443}
 # Scenarios send up to 64 parts at once, each over a connection of its own, and keep them
 # open for the next round.
-_POOL: Final = httpx.Limits(max_connections=128, max_keepalive_connections=64)
+_POOL_IDLE: Final = 64
+_POOL: Final = httpx.Limits(max_connections=128, max_keepalive_connections=_POOL_IDLE)
 
 Chunks = Iterable[bytes] | Callable[[], Iterable[bytes]]
 Body = Callable[[], bytes | Iterable[bytes]]
@@ -74,6 +78,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         rate_limit: float | None = None,
         connection: Connection = DIRECT,
         ledger: UploadLedger | None = None,
+        other_keys: Mapping[str, str | None] | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -84,7 +89,10 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self.max_retries = max(0, max_retries)
         self._api_key = api_key
         self._connection = connection
-        self._redactor = Redactor(api_key, *connection.secrets())
+        # Keys sent as `auth=KEY` that are secrets too (another tenant's, one a character off
+        # ours), each with the variable a curl line reads it from (None: shown redacted).
+        self._other_keys = dict(other_keys or {})
+        self._redactor = Redactor(api_key, *self._other_keys, *connection.secrets())
         self._retries = RetryPolicy(backoff_base, backoff_cap, retry_after_cap)
         self._sleep = sleep
         self._pace = Pace(rate_limit)
@@ -92,6 +100,11 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self._numbers = itertools.count(1)  # each kept exchange's number, for `mark`
         self.ledger = ledger  # the uploads this client saw created, for the run's cleanup
         self._controls = TestControls(self)
+        # A probe of the target's port says whether it died; not through a proxy, nor
+        # past a transport of the caller's.
+        direct = transport is None and connection.proxy is None
+        self._liveness = Liveness((parts.hostname, parts.port or _PORTS[parts.scheme])
+                                  if direct else None)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             limits=_POOL,
@@ -222,7 +235,10 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         """
         curl = self._curl("GET", self._url(path), {}, auth)
         prepared = self._prepare("GET", path, {}, auth, None, True, "", curl, True)
-        stream = ContentStream(self._wire, self._send(prepared), chunk_size)
+        attempt = self._send(prepared)
+        if attempt.response is None:
+            self._liveness.unanswered(attempt.exchange)
+        stream = ContentStream(self._wire, attempt, chunk_size)
         try:
             yield stream
         finally:
@@ -317,11 +333,19 @@ class TargetClient(AbstractContextManager["TargetClient"]):
     def _send(self, prepared: PreparedRequest) -> Attempt:
         """Send with retries; the last attempt's answer comes back with its body unread."""
         retries = 0
+        stale_after: list[int | None] = []
         while True:
             halt.check()
             self._pace.wait_turn()
             attempt = self._wire.send(prepared)
             self._keep(attempt.exchange)
+            # Past the pool's idle connections, the next attempt is on a new one anyway.
+            if stale(prepared, attempt) and len(stale_after) <= _POOL_IDLE:
+                stale_after.append(self._wire.answered_before(attempt))
+                attempt.exchange.error = (f"{attempt.exchange.error} (a kept-alive connection "
+                                          "the target had closed: sent again on a new one)")
+                continue
+            attempt.stale_after = tuple(stale_after)
             if attempt.response is None:
                 _lost(attempt.exchange.duration_s,
                       f"request without an answer ({type(attempt.failure).__name__})", attempt)
@@ -341,27 +365,35 @@ class TargetClient(AbstractContextManager["TargetClient"]):
             self.ledger.observe(attempt.exchange)
         if broke_now and attempt.exchange.status is None:  # the answer's body broke off
             _lost(attempt.exchange.duration_s, "answer broken off", attempt)
+        answered = attempt.exchange.status is not None
+        if answered:
+            self._liveness.answered()
+        else:
+            self._liveness.unanswered(attempt.exchange)
+        # Only a request answered in the end shows that the closed connection was its fault.
         return Answer(attempt.exchange, attempt.exchange.status, parsed, json_error,
-                      attempt.headers, content, attempt.attempts)
+                      attempt.headers, content, attempt.attempts,
+                      attempt.stale_after if answered else ())
 
     def _curl(self, method: str, url: str, sent: dict[str, str], auth: bool | str, *,
               data: bytes | None = None, streamed: bool = False,
               form: MultipartForm | None = None) -> str:
         headers = {**dict(self._connection.headers), **sent}
-        if isinstance(auth, str):
+        variable = self._other_keys.get(auth) if isinstance(auth, str) else None
+        if isinstance(auth, str) and variable is None:
             name, value = self._connection.auth(auth)
             headers = {name: value, **headers}
         return curl_command(method, url, headers,
                             self._redactor, key_header=self._connection.auth_name,
-                            key_auth=auth is True and self._api_key is not None,
+                            key_auth=variable is not None or (auth is True
+                                                              and self._api_key is not None),
+                            key_variable=variable or "OPENAI_API_KEY",
                             body=data, streamed=streamed,
                             form=None if form is None else form.curl_form())
 
 
 def _lost(seconds: float, cause: str, attempt: Attempt) -> None:
-    exchange = attempt.exchange  # its URL is redacted already (and may not parse)
-    path = exchange.url.partition("://")[2].partition("/")[2].partition("?")[0]
-    health.lost(seconds, cause, f"{exchange.method} /{path}")
+    health.lost(seconds, cause, request_line(attempt.exchange))
 
 
 def _retry_cause(attempt: Attempt) -> str:

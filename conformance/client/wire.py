@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,9 @@ class Attempt:
     failure: BaseException | None = None
     attempts: int = 1
     headers: httpx.Headers = field(default_factory=httpx.Headers)  # redacted
+    # For each stale connection the request was sent on first (`retries.stale`), the status
+    # last answered on it (None: not known).
+    stale_after: tuple[int | None, ...] = ()
 
 
 class Wire:
@@ -62,6 +66,14 @@ class Wire:
         self._redactor = redactor
         self._timeout = timeout
         self.max_answer_bytes = max_answer_bytes
+        # The status last answered on each pooled connection, to say after what answer the
+        # target closed one (the connection objects are the network layer's).
+        self._answered: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+
+    def answered_before(self, attempt: Attempt) -> int | None:
+        """The status an earlier exchange read on the connection `attempt` went out on."""
+        stream = attempt.deadline.stream
+        return None if stream is None else self._answered.get(stream)
 
     def send(self, request: PreparedRequest) -> Attempt:
         """Send once; the answer comes back with its body unread, a failure recorded."""
@@ -108,6 +120,8 @@ class Wire:
             exchange.duration_s = time.perf_counter() - attempt.started
         content = self._redactor.data(content)
         exchange.response_body = preview(content)
+        if exchange.status is not None and attempt.deadline.stream is not None:
+            self._answered[attempt.deadline.stream] = exchange.status
         if exchange.status is None:
             return content, None, exchange.error if expect_json else None
         parsed, json_error = None, None

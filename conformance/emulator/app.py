@@ -1,6 +1,7 @@
 """`create_app`: the emulator as an ASGI app, its pieces wired in plain sight.
 
-    CatchServerErrors -> BearerAuth -> (Starlette's exception handling) -> routes
+    CatchServerErrors -> BearerAuth (the key's tenant into the scope) -> (Starlette's
+    exception handling) -> routes
     routes: UploadRoutes (+ ClockControls when test controls are on)
     UploadRoutes -> UploadService -> FileStore (completed files)
                  -> Storage (spool files), MetadataStore (kept records), OffsetClock (time)
@@ -46,8 +47,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     # A kill may have left a part cut off mid-body, or data whose deletion it interrupted.
     storage.remove_unneeded(restored.live_paths())
     clock = OffsetClock(config.clock or SystemClock(), restored.clock_offset)
-    files = FileStore(clock, storage, store, restored.files)
     rules = rules_for(config.mutant)  # the clean rules, or one mutant's
+    files = FileStore(clock, storage, store, restored.files, rules)
     service = UploadService(rules, clock, storage, files, store, restored, ServiceLimits(
         config.retention, config.max_pending_uploads))
 

@@ -1,6 +1,6 @@
 """`uploads-conformance serve`: run the reference emulator from the command line.
 
-    uploads-conformance serve [--host 127.0.0.1] [--port 8000] [--api-key KEY | --no-auth]
+    uploads-conformance serve [--host 127.0.0.1] [--port 8000] [--api-key KEY... | --no-auth]
                               [--data-dir DIR] [--body-timeout SECONDS]
                               [--sweep-interval SECONDS] [--retention SECONDS]
                               [--max-pending-uploads N] [--max-connections N]
@@ -30,9 +30,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--api-key", default=None,
+    auth.add_argument("--api-key", action="append", default=None, metavar="KEY",
                       help=f"the Bearer key to require (default: $OPENAI_API_KEY, else "
-                           f"{DEFAULT_API_KEY})")
+                           f"{DEFAULT_API_KEY}); repeat it for more keys, each its own "
+                           "tenant, blind to the others' uploads and files")
     auth.add_argument("--no-auth", action="store_true", help="accept requests without a key")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep uploads, parts, files and the test clock in DIR across "
@@ -70,10 +71,12 @@ def serve_command(args: argparse.Namespace) -> int:
         for name, description in MUTANTS.items():
             print(f"{name:<{width}}  {description}")
         return 0
-    api_key = None if args.no_auth else (
-        args.api_key or os.environ.get("OPENAI_API_KEY") or DEFAULT_API_KEY)
+    keys: list[str] = [] if args.no_auth else (
+        args.api_key or [os.environ.get("OPENAI_API_KEY") or DEFAULT_API_KEY])
     try:
-        config = EmulatorConfig(api_key=api_key, test_controls=args.test_controls,
+        config = EmulatorConfig(api_key=keys[0] if keys else None,
+                                other_api_keys=tuple(keys[1:]),
+                                test_controls=args.test_controls,
                                 data_dir=args.data_dir, mutant=args.mutant,
                                 body_timeout=args.body_timeout,
                                 sweep_interval=args.sweep_interval,

@@ -21,6 +21,10 @@ class EmulatorConfig:
     """How to run the emulator.
 
     api_key        the Bearer key every request must carry; None turns authentication off
+    other_api_keys further keys it accepts, each its own tenant: what one key makes (uploads,
+                   parts, files) is unknown to every other key, as another project's objects
+                   are to an OpenAI key; `api_key`'s tenant also holds what was made before
+                   there were several
     test_controls  serve the test-control extension under /v1/_conformance
     data_dir       where everything is kept, across restarts (metadata in SQLite, part data
                    in `parts/`); None means memory and a temporary directory, gone at exit
@@ -42,6 +46,7 @@ class EmulatorConfig:
     """
 
     api_key: str | None = DEFAULT_API_KEY
+    other_api_keys: tuple[str, ...] = ()
     test_controls: bool = False
     data_dir: Path | None = None
     mutant: str | None = None
@@ -53,7 +58,20 @@ class EmulatorConfig:
     max_connections: int | None = None
     max_disk_bytes: int | None = None
 
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        """Every key accepted, `api_key` first (none when authentication is off)."""
+        return () if self.api_key is None else (self.api_key, *self.other_api_keys)
+
     def __post_init__(self) -> None:
+        object.__setattr__(self, "other_api_keys", tuple(self.other_api_keys))
+        if self.other_api_keys and self.api_key is None:
+            raise ValueError("other_api_keys need an api_key: authentication is off without")
+        if not all(isinstance(key, str) and key.strip() == key and key
+                   for key in self.api_keys):
+            raise ValueError("an API key must be a non-empty string without spaces around it")
+        if len(set(self.api_keys)) != len(self.api_keys):
+            raise ValueError("the API keys must differ: each is its own tenant")
         if self.mutant is not None and self.mutant not in MUTANTS:
             names = ", ".join(sorted(MUTANTS))
             raise ValueError(f"unknown mutant {self.mutant!r}; known mutants: {names}")

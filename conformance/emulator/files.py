@@ -2,7 +2,8 @@
 
 A file is a manifest of its upload's parts in byte order; its data is those parts' spool
 files. Deleting a file (or its expiry) deletes the data, but not under a running download:
-the last reader deletes it when it ends.
+the last reader deletes it when it ends. Another tenant's file is answered as one that
+never existed.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from collections.abc import AsyncIterator
 
 import anyio
 
+from .auth import NO_TENANT
 from .clock import Clock
 from .errors import SERVER_ERROR, ApiError, not_found
 from .ids import quote_id
 from .records import FileRecord
+from .rules import Rules
 from .storage import Storage
 from .store import MetadataStore
 
 
 class FileStore:
     def __init__(self, clock: Clock, storage: Storage, store: MetadataStore,
-                 restored: dict[str, FileRecord] | None = None) -> None:
+                 restored: dict[str, FileRecord] | None = None,
+                 rules: Rules | None = None) -> None:
+        self._rules = rules or Rules()
         self._clock = clock
         self._storage = storage
         self._store = store
@@ -33,18 +38,18 @@ class FileStore:
     def add(self, file: FileRecord) -> None:
         self._files[file.id] = file
 
-    async def find(self, file_id: str) -> FileRecord:
+    async def find(self, file_id: str, tenant: str = NO_TENANT) -> FileRecord:
         file = self._files.get(file_id)
         if file is not None and self._has_expired(file):
             await self._drop(file)
             file = None
-        if file is None:
+        if file is None or not self._rules.sees(file.tenant, tenant):
             raise not_found(f"No file with ID {quote_id(file_id)}.", param="file_id",
                             code="file_not_found")
         return file
 
-    async def delete(self, file_id: str) -> None:
-        await self._drop(await self.find(file_id))
+    async def delete(self, file_id: str, tenant: str = NO_TENANT) -> None:
+        await self._drop(await self.find(file_id, tenant))
 
     def content(self, file: FileRecord) -> AsyncIterator[bytes]:
         """The file's bytes, streamed; a delete meanwhile waits for the download to end."""

@@ -32,6 +32,7 @@ class FileRecord:
     purpose: str
     expires_at: int | None
     pieces: list[PartRecord]  # the file's bytes: these parts' data, in this order
+    tenant: str = ""  # whose it is: the tenant of the key that made its upload (auth.py)
     # Open downloads; a deleted file's data is removed once the last one ends.
     readers: int = 0
     deleted: bool = False
@@ -47,6 +48,7 @@ class UploadRecord:
     created_at: int
     expires_at: int
     file_expires_after: int | None  # expires_after.seconds, applied to the completed file
+    tenant: str = ""  # whose it is: the tenant of the key that created it (auth.py)
     status: UploadStatus = "pending"
     parts: dict[str, PartRecord] = field(default_factory=dict)  # in the order added
     received: int = 0  # bytes held by the recorded parts

@@ -48,6 +48,11 @@ class Rules:
         """Whether a presented Bearer key is the configured one."""
         return hmac.compare_digest(presented.encode(), expected.encode())
 
+    def sees(self, owner: str, tenant: str) -> bool:
+        """Whether a request of `tenant` may see an upload or file `owner` made: only its
+        own (another tenant's is answered as one that never existed)."""
+        return owner == tenant
+
     def refuses_unknown_create_fields(self) -> bool:
         return True
 

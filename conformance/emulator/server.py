@@ -96,8 +96,12 @@ def run_server(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8000
           flush=True)
     if config.api_key is None:
         print("Authentication is off: any request is accepted without an API key.", flush=True)
-    else:
+    elif not config.other_api_keys:
         print(f"API key: {_key_hint(config.api_key)} (send 'Authorization: Bearer <key>')",
+              flush=True)
+    else:
+        hints = ", ".join(_key_hint(key) for key in config.api_keys)
+        print(f"API keys, each its own tenant: {hints} (send 'Authorization: Bearer <key>')",
               flush=True)
     if config.test_controls:
         print("Test controls: on (/v1/_conformance)", flush=True)

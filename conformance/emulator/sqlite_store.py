@@ -34,16 +34,21 @@ CREATE TABLE IF NOT EXISTS uploads (
     id TEXT PRIMARY KEY, bytes INTEGER NOT NULL, filename TEXT NOT NULL,
     purpose TEXT NOT NULL, mime_type TEXT NOT NULL, created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL, file_expires_after INTEGER, status TEXT NOT NULL,
-    file_id TEXT);
+    file_id TEXT, tenant TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS parts (
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, upload_id TEXT NOT NULL,
     created_at INTEGER NOT NULL, size INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id TEXT PRIMARY KEY, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL,
     filename TEXT NOT NULL, purpose TEXT NOT NULL, expires_at INTEGER,
-    pieces TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+    pieces TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+    tenant TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value);
 """
+# Columns added since the first schema: a database made before them gains them at start,
+# with their default (the first key's tenant, "", for what was made before tenants).
+_ADDED_COLUMNS = (("uploads", "tenant", "TEXT NOT NULL DEFAULT ''"),
+                  ("files", "tenant", "TEXT NOT NULL DEFAULT ''"))
 
 
 class DataDirInUse(OSError):
@@ -64,6 +69,10 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for table, column, definition in _ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     # --- start --------------------------------------------------------------------------
     def restore(self, part_path: Callable[[str], Path]) -> Restored:
@@ -71,20 +80,20 @@ class SqliteStore:
         with self._lock:
             uploads = self._db.execute("SELECT id, bytes, filename, purpose, mime_type, "
                                        "created_at, expires_at, file_expires_after, status, "
-                                       "file_id FROM uploads").fetchall()
+                                       "file_id, tenant FROM uploads").fetchall()
             parts = self._db.execute(
                 "SELECT id, upload_id, created_at, size FROM parts ORDER BY seq").fetchall()
             files = self._db.execute("SELECT id, bytes, created_at, filename, purpose, "
-                                     "expires_at, pieces, deleted FROM files").fetchall()
+                                     "expires_at, pieces, deleted, tenant FROM files").fetchall()
             offset = self._db.execute("SELECT value FROM settings WHERE name = ?",
                                       (_CLOCK_OFFSET,)).fetchone()
         file_of: dict[str, str] = {}
         for (upload_id, size, filename, purpose, mime_type, created_at, expires_at,
-             expires_after, status, file_id) in uploads:
+             expires_after, status, file_id, tenant) in uploads:
             restored.uploads[upload_id] = UploadRecord(
                 id=upload_id, bytes=size, filename=filename, purpose=purpose,
                 mime_type=mime_type, created_at=created_at, expires_at=expires_at,
-                file_expires_after=expires_after, status=status)
+                file_expires_after=expires_after, status=status, tenant=tenant)
             if file_id is not None:
                 file_of[upload_id] = file_id
         for part_id, upload_id, created_at, size in parts:
@@ -95,12 +104,13 @@ class SqliteStore:
                 upload.parts[part_id] = part  # in the order added: `seq`
                 upload.received += size
         every_file: dict[str, FileRecord] = {}
-        for file_id, size, created_at, filename, purpose, expires_at, pieces, deleted in files:
+        for (file_id, size, created_at, filename, purpose, expires_at, pieces, deleted,
+             tenant) in files:
             every_file[file_id] = FileRecord(
                 id=file_id, bytes=size, created_at=created_at, filename=filename,
                 purpose=purpose, expires_at=expires_at,
                 pieces=[restored.parts[p] for p in json.loads(pieces) if p in restored.parts],
-                deleted=bool(deleted))
+                deleted=bool(deleted), tenant=tenant)
         for upload_id, file_id in file_of.items():
             restored.uploads[upload_id].file = every_file.get(file_id)
         restored.files = {k: file for k, file in every_file.items() if not file.deleted}
@@ -110,10 +120,12 @@ class SqliteStore:
     # --- changes ------------------------------------------------------------------------
     def add_upload(self, upload: UploadRecord) -> None:
         # OR REPLACE: what the records do with a repeated ID (only a mutant makes one).
-        self._write("INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        self._write("INSERT OR REPLACE INTO uploads (id, bytes, filename, purpose, mime_type, "
+                    "created_at, expires_at, file_expires_after, status, file_id, tenant) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                     (upload.id, upload.bytes, upload.filename, upload.purpose,
                      upload.mime_type, upload.created_at, upload.expires_at,
-                     upload.file_expires_after, upload.status))
+                     upload.file_expires_after, upload.status, upload.tenant))
 
     def add_part(self, part: PartRecord) -> None:
         self._write("INSERT OR REPLACE INTO parts (id, upload_id, created_at, size) "
@@ -126,9 +138,11 @@ class SqliteStore:
         """The file (its manifest: part IDs in byte order) and the status, in one commit."""
         pieces = json.dumps([piece.id for piece in file.pieces])
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            db.execute("INSERT OR REPLACE INTO files (id, bytes, created_at, filename, "
+                       "purpose, expires_at, pieces, deleted, tenant) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
                        (file.id, file.bytes, file.created_at, file.filename, file.purpose,
-                        file.expires_at, pieces))
+                        file.expires_at, pieces, file.tenant))
             db.execute("UPDATE uploads SET status = 'completed', file_id = ? WHERE id = ?",
                        (file.id, upload_id))
 

@@ -13,6 +13,8 @@ Strict choices where the documentation is silent (each also in the README):
 - cancelling a cancelled (or expired) upload is refused;
 - an upload is expired from `expires_at` on (now >= expires_at); expiry is applied lazily,
   when the upload is next touched, and its data deleted then;
+- another tenant's upload (one made with another API key), and its parts, are answered as
+  ones that never existed;
 - an ended upload (completed, cancelled, expired) is forgotten `retention` seconds after it
   ended: from then on it is unknown (404, still a refusal of whatever is asked of it), so a
   server left running does not grow with every upload it ever saw. Its file, if any, stays
@@ -26,6 +28,7 @@ from collections.abc import Container
 
 import anyio
 
+from .auth import NO_TENANT
 from .clock import Clock
 from .config import DEFAULT_RETENTION_S
 from .errors import ApiError, bad_request, not_found
@@ -76,7 +79,7 @@ class UploadService:
                 upload.ended_at = restarted_at  # ended before a restart: retention starts now
 
     # --- create -------------------------------------------------------------------------
-    def create(self, request: CreateUpload) -> UploadRecord:
+    def create(self, request: CreateUpload, tenant: str = NO_TENANT) -> UploadRecord:
         self._check_pending_limit()
         created_at = int(self._clock.now())
         upload = UploadRecord(
@@ -88,6 +91,7 @@ class UploadService:
             created_at=created_at,
             expires_at=created_at + self._rules.upload_lifetime(),
             file_expires_after=request.file_expires_after,
+            tenant=tenant,
         )
         self._store.add_upload(upload)
         self.uploads[upload.id] = upload
@@ -103,18 +107,20 @@ class UploadService:
                                 f"at once; complete or cancel one first.",
                            code="too_many_pending_uploads")
 
-    def find(self, upload_id: str) -> UploadRecord:
+    def find(self, upload_id: str, tenant: str = NO_TENANT) -> UploadRecord:
+        """The tenant's upload with this ID; 404 when there is none (another tenant's
+        included: its existence is not told)."""
         upload = self.uploads.get(upload_id)
-        if upload is None:
+        if upload is None or not self._rules.sees(upload.tenant, tenant):
             raise self._rules.unknown_upload(not_found(
                 f"No upload with ID {quote_id(upload_id)}.", param="upload_id",
                 code="upload_not_found"))
         return upload
 
     # --- add part -----------------------------------------------------------------------
-    async def start_part(self, upload_id: str) -> PartInFlight:
+    async def start_part(self, upload_id: str, tenant: str = NO_TENANT) -> PartInFlight:
         """Admit a part to a pending upload before its bytes are read."""
-        upload = self.find(upload_id)
+        upload = self.find(upload_id, tenant)
         limits = PartLimits(max_part=self._rules.max_part_bytes(),
                             budget=self._part_budget(upload))
         part_id = await self._rules.new_part_id(lambda: self._unused_id(PART_PREFIX, self.parts))
@@ -163,8 +169,9 @@ class UploadService:
                 param="data", code="upload_bytes_exceeded")
 
     # --- complete -----------------------------------------------------------------------
-    async def complete(self, upload_id: str, request: CompleteUpload) -> UploadRecord:
-        upload = self.find(upload_id)
+    async def complete(self, upload_id: str, request: CompleteUpload,
+                       tenant: str = NO_TENANT) -> UploadRecord:
+        upload = self.find(upload_id, tenant)
         if self._rules.replays_completion(upload):
             return upload
 
@@ -203,7 +210,7 @@ class UploadService:
         for part_id in part_ids:
             part = upload.parts.get(part_id)
             if part is None:
-                part = self._foreign_part(part_id)
+                part = self._foreign_part(part_id, upload.tenant)
                 if part is None:
                     continue
             if part_id in listed:
@@ -218,9 +225,13 @@ class UploadService:
                 f"missing, such as {missing[0]}.", param="part_ids", code="missing_parts")
         return pieces
 
-    def _foreign_part(self, part_id: str) -> PartRecord | None:
-        """A listed ID that is not one of the upload's parts: refused (None: skip it)."""
+    def _foreign_part(self, part_id: str, tenant: str) -> PartRecord | None:
+        """A listed ID that is not one of the upload's parts: refused (None: skip it).
+        Another tenant's part is unknown, as an ID never issued is."""
         other = self.parts.get(part_id)
+        owner = self.uploads.get(other.upload_id) if other is not None else None
+        if other is not None and (owner is None or not self._rules.sees(owner.tenant, tenant)):
+            other = None
         if other is None:
             if self._rules.skips_unknown_parts():
                 return None
@@ -255,12 +266,13 @@ class UploadService:
             purpose=upload.purpose,
             expires_at=None if expires_after is None else created_at + expires_after,
             pieces=pieces,
+            tenant=upload.tenant,
         )
 
     # --- cancel -------------------------------------------------------------------------
-    async def cancel(self, upload_id: str) -> UploadRecord:
+    async def cancel(self, upload_id: str, tenant: str = NO_TENANT) -> UploadRecord:
         """Cancel a pending upload; returns the upload as the answer shows it."""
-        upload = self.find(upload_id)
+        upload = self.find(upload_id, tenant)
 
         async def check() -> None:
             await self._settle_expiry(upload)

@@ -30,6 +30,9 @@ from tests.support.emulator_helpers import (
 )
 
 Detector = Callable[[Api], bool]
+# Every emulator here has a second tenant; its key is longer than the first's 11 characters,
+# so that a key one character off it differs only past the 16th.
+OTHER_KEY = "sk-emulator-second-tenant-0123456789"
 
 
 def _advance(api: Api, seconds: float) -> None:
@@ -246,6 +249,23 @@ def wrong_key_accepted(api: Api) -> bool:
     return Api(api.base_url, api_key="sk-wrong").create().status_code == 200
 
 
+def key_one_character_off_accepted(api: Api) -> bool:
+    near = Api(api.base_url, api_key=OTHER_KEY[:-1] + "0")
+    try:
+        return near.create().status_code == 200
+    finally:
+        near.close()
+
+
+def other_tenants_upload_usable(api: Api) -> bool:
+    upload = api.new_upload(6)
+    theirs = Api(api.base_url, api_key=OTHER_KEY)
+    try:
+        return theirs.add_part(upload["id"], b"abc").status_code == 200
+    finally:
+        theirs.close()
+
+
 def unknown_create_field_accepted(api: Api) -> bool:
     return api.create(10, colour="blue").status_code == 200
 
@@ -299,6 +319,8 @@ DETECTORS: dict[str, Detector] = {
     "accepts-negative-bytes": negative_bytes_accepted,
     "upload-without-object": upload_object_field_missing,
     "complete-fields-unchecked": lax_complete_body_accepted,
+    "key-prefix-only": key_one_character_off_accepted,
+    "tenant-leak": other_tenants_upload_usable,
     "lost-update-on-a-yield": parallel_parts_lost,
     "byte-count-race": parallel_parts_lost,
     "part-id-counter": parallel_part_ids_repeat,
@@ -312,7 +334,8 @@ DETECTORS: dict[str, Detector] = {
 
 @pytest.fixture(scope="module")
 def clean_api() -> Iterator[Api]:
-    with EmulatorServer(EmulatorConfig(test_controls=True)) as server:
+    with EmulatorServer(EmulatorConfig(test_controls=True, other_api_keys=(OTHER_KEY,))) \
+            as server:
         api = Api(server.base_url)
         yield api
         api.close()
@@ -326,7 +349,8 @@ def test_every_mutant_has_a_detector() -> None:
 def test_mutant_fault_is_switched_on(mutant: str, clean_api: Api) -> None:
     detector = DETECTORS[mutant]
     assert detector(clean_api) is False, "the clean emulator shows the fault"
-    with EmulatorServer(EmulatorConfig(mutant=mutant, test_controls=True)) as server:
+    with EmulatorServer(EmulatorConfig(mutant=mutant, test_controls=True,
+                                       other_api_keys=(OTHER_KEY,))) as server:
         api = Api(server.base_url)
         assert detector(api) is True, f"mutant {mutant} does not show its fault"
         api.close()

@@ -142,3 +142,27 @@ def test_module_serves_until_ctrl_c_and_exits_cleanly(
     assert "Traceback" not in err
     assert "stopped" in err
     assert len(list((tmp_path / "parts").iterdir())) == 1  # kept for the next run
+
+
+def test_repeated_api_keys_are_tenants_each_printed_masked(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    keys = ("sk-first-tenant-of-the-cli-1111", "sk-second-tenant-of-the-cli-2222")
+    assert _parse("--api-key", keys[0], "--api-key", keys[1]).api_key == list(keys)
+    process = start_cli("--port", "0", "--api-key", keys[0], "--api-key", keys[1],
+                        module="conformance.emulator", cwd=tmp_path_factory.mktemp("cwd"))
+    assert process.stdout is not None
+    try:
+        match = LISTENING.search(process.stdout.readline())
+        assert match, "the server did not announce its base URL"
+        hint = process.stdout.readline()
+        assert "each its own tenant" in hint and "sk-...1111" in hint and "sk-...2222" in hint
+        assert not any(key in hint for key in keys), "a key itself must not be printed"
+        first, second = (Api(match.group(1), api_key=key) for key in keys)
+        upload = first.new_upload(3)
+        refused(second.add_part(upload["id"], b"abc"), 404, "upload_not_found")
+        ok(second.create())
+        first.close()
+        second.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)

@@ -76,7 +76,8 @@ def test_the_node_sdk_has_no_chunked_helper_to_test(emulator: EmulatorServer,
                                                     node_driver: str) -> None:
     with target_with(emulator.base_url, _maker(node_driver)) as target:
         assert check_chunked_upload(target.adapter, target.checker, target.client) == []  # type: ignore[arg-type]
-        assert "no chunked upload helper" in target.recorder.not_testable["SDK-CHUNKED-UPLOAD"]
+        assert target.recorder.not_testable["SDK-CHUNKED-UPLOAD"] == \
+            f"openai-node {target.adapter.describe()['sdk_version']} has no upload_file_chunked"
 
 
 # --- the protocol, with a stand-in driver ---------------------------------------------

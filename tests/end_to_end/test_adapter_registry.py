@@ -57,7 +57,8 @@ def test_the_python_sdks(client: TargetClient, sdk: str, cls: type) -> None:
     try:
         assert type(adapter) is cls
         assert adapter.capabilities == Capabilities(chunked_upload=True, expires_after=True,
-                                                    sdk=True)
+                                                    sdk=True, label=f"openai-python "
+                                                    f"{openai.__version__}")
         versions = adapter_versions(adapter)
         assert versions["adapter"] == sdk and versions["sdk_version"] == openai.__version__
         answer = adapter.cancel("upload_nope")  # type: ignore[attr-defined]

@@ -36,7 +36,9 @@ CASES = [
         "reset", "hang", "drip", "huge-body", "5xx-storm", "429-storm", "garbage-json",
         "echo-authorization")],
 ]
-LIMITS = ("--request-timeout", "3", "--give-up-after", "10")
+# Bounded waits; each finding replayed once (its verdict is not what is tested here, and a
+# target failing everything would be replayed test by test).
+LIMITS = ("--request-timeout", "3", "--give-up-after", "10", "--replays", "1")
 
 
 def _leaks(run: CliRun, api_key: str) -> list[str]:

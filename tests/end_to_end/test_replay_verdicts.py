@@ -2,29 +2,37 @@
 replay differently no longer ends the exploration.
 
 The flaky targets (tests/support/flaky_targets.py) are the reference emulator with one fault
-that a replay sees differently: every second upload lands on a replica that takes parts
-after the end (a replay reproduces it one time in two), or each create is answered with the
-filename of the create before it (deterministic, given the steps that show it)."""
+that a replay may see differently: every second upload lands on a replica that takes parts
+after the end, each create is answered with the filename of the create before it
+(deterministic, given the steps that show it), or parts after the end are taken while the
+test's switch says so (a verdict the test decides)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance import engine
 from conformance.adapters.http import HttpAdapter
 from conformance.exerciser import scenario
 from conformance.reproduction import measure
 from conformance.results import Finding, Outcome, Reproduction
+from conformance.run import RunSettings, run
 from conformance.target import Target
 from tests.support.adapter_helpers import API_KEY, FAST, run_machine, target_with
 from tests.support.cli import mutant_report_dir
-from tests.support.flaky_targets import alternating_replicas_app, stale_echo_app
+from tests.support.flaky_targets import (
+    Switch,
+    alternating_replicas_app,
+    stale_echo_app,
+    switchable_leak_app,
+)
 from tests.support.serving import serve_app
 
 # Shrinking run to its end: the shrunk example, and so its replays, depend on the seed alone.
@@ -45,17 +53,41 @@ def _failure(target: Target, requirement: str) -> Finding:
     return found[0]
 
 
-def test_a_fault_a_replay_sees_one_time_in_two_is_measured_flaky() -> None:
+def test_a_target_that_answers_replays_differently_does_not_end_the_exploration() -> None:
     with _target(alternating_replicas_app(API_KEY)) as target:
         failed = run_machine(target, examples=40)
         finding = _failure(target, "PART-AFTER-END")
         observed = target.recorder.observations.get("OPEN-NONDETERMINISM", {})
     assert failed == {"PART-AFTER-END"}
-    replay = finding.replay
+    assert not observed, observed  # Hypothesis never gave up on the draws
+    replay = finding.replay  # how often depends on which replica each replay lands on
     assert replay is not None and replay.tries == WHOLE_SHRINK.replays
-    assert 0 < replay.reproduced < replay.tries, replay.label
-    assert replay.label.startswith("flaky (")
-    assert not observed, observed  # the replays' differences did not end the exploration
+    assert replay.reproduced >= 1, replay.label
+
+
+def test_a_machine_finding_that_comes_back_in_two_replays_of_three_is_flaky_2_of_3(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    switch = Switch()
+    real_measure = engine.measure
+
+    def measure_switching(target: Target, findings: list[Finding], once: Callable[[], None],
+                          tries: int) -> None:
+        turns = iter([True, False, True])  # the fault is there in the 1st and 3rd replays
+
+        def switched() -> None:
+            switch.leaking = next(turns)
+            once()
+
+        real_measure(target, findings, switched, tries)
+
+    monkeypatch.setattr(engine, "measure", measure_switching)
+    with _target(switchable_leak_app(API_KEY, switch)) as target:
+        run_machine(target, examples=40)
+        finding = _failure(target, "PART-AFTER-END")
+    # The shrunk example's own steps, replayed: the same steps each time, so its verdict
+    # follows the switch exactly.
+    assert finding.replay == Reproduction(2, 3)
+    assert finding.replay.label == "flaky (2 of 3)"
 
 
 def test_a_deterministic_fault_that_needs_earlier_steps_is_measured_deterministic() -> None:
@@ -109,3 +141,15 @@ def test_every_failure_of_a_mutant_run_carries_its_replay_verdict_in_every_repor
     assert md5 and all(f["replay"]["reproduced"] == f["replay"]["tries"] > 0 for f in md5)
     for name in ("report.md", "report.html", "junit.xml"):
         assert "deterministic (" in (folder / name).read_text(), name
+
+
+def test_replays_0_replays_nothing_and_each_finding_says_so(emulator: Any) -> None:
+    settings = RunSettings(replays=0)
+    assert settings.run_profile().replays == 0
+    with target_with(emulator.base_url, lambda url, client, rec: HttpAdapter(client)) as target:
+        calls: list[None] = []
+        found = [Finding("CREATE-VALID", Outcome.FAIL, "first", source="scenario: s")]
+        measure(target, found, lambda: calls.append(None), tries=0)
+    assert calls == [] and found[0].replay == Reproduction(0, 0, "--replays 0")
+    assert found[0].replay.label == "not replayed (--replays 0)"
+    assert run(RunSettings(replays=-1, report_dir=None)).errors == ["--replays must be 0 or more"]

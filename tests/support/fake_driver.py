@@ -4,8 +4,10 @@ Run as `python fake_driver.py --mode MODE [--report-http] [--pid-file PATH]` (th
 its process ID, for tests that look at the process from outside). `good` speaks the protocol
 (docs/sdk-drivers.md) correctly; the other modes are the failures the suite must survive:
 a driver that exits, prints garbage, stays silent, dies on an operation, answers in the
-wrong shape or with an id it was never sent, or an "SDK" that mislabels its exceptions or
-sends parts under the wrong form field.
+wrong shape or with an id it was never sent, or an "SDK" that mislabels its exceptions,
+sends parts under the wrong form field, or raises an error of its own on create (`raises`:
+a TypeError before sending anything, its traceback on stderr). `--lacks FEATURE` says in
+the ready message what the "SDK" lacks.
 """
 
 from __future__ import annotations
@@ -84,6 +86,16 @@ def operate(client: httpx.Client, message: dict[str, Any], options: argparse.Nam
               "error": {"class": "Unsupported", "status": None, "message": f"no {op}"}})
         return
     field = "file" if options.mode == "wrong-field" else "data"
+    if options.mode == "raises" and op == "create":
+        # An SDK that fails before sending: its traceback (with the key in it) on stderr.
+        sys.stderr.write(f"Traceback: create(api_key={options.api_key}): expires_after?\n")
+        sys.stderr.flush()
+        raised = {"id": message["id"], "ok": False, "error": {
+            "class": "TypeError", "status": None,
+            "message": f"create() got an unexpected keyword argument 'expires_after' "
+                       f"(client key {options.api_key})"}}
+        send(raised | ({"http": []} if options.report_http else {}))
+        return
     if op == "upload_file_chunked":
         response, reports = chunked(client, args, field)
     else:
@@ -145,6 +157,8 @@ def main() -> int:
     parser.add_argument("--report-http", action="store_true")
     parser.add_argument("--chunked", action="store_true", help="offer upload_file_chunked")
     parser.add_argument("--pid-file", help="write this process's ID to this file")
+    parser.add_argument("--lacks", action="append", default=[],
+                        help="a feature the ready message says the SDK lacks")
     options = parser.parse_args()
     if options.pid_file:
         with open(options.pid_file, "w") as file:
@@ -167,6 +181,7 @@ def main() -> int:
             if options.mode == "leak":
                 sys.stderr.write(f"config: api_key={message['api_key']}\n")
                 return 5
+            options.api_key = message["api_key"]
             client = httpx.Client(base_url=message["base_url"] + "/",
                                   headers={"Authorization": f"Bearer {message['api_key']}"},
                                   timeout=message["timeout_s"], trust_env=False)
@@ -175,7 +190,8 @@ def main() -> int:
                 operations.append("upload_file_chunked")
             send({"type": "ready", "protocol": 1, "sdk": "fake-sdk", "version": "0.1",
                   "operations": operations,
-                  "http": options.report_http, "generic_error": "APIStatusError"})
+                  "http": options.report_http, "generic_error": "APIStatusError"}
+                 | ({"lacks": options.lacks} if options.lacks else {}))
         elif message.get("type") == "bye":
             return 0
         elif options.mode == "die-on-op":

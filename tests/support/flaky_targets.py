@@ -13,7 +13,10 @@ wrapper that rewrites some of its answers, for the tests of replay verdicts.
   fails every time. Today's Hypothesis sees a one-create example fail or pass depending on
   the example before it, which is the state it cannot reset.
 
-Both keep everything else of the emulator (test controls on). Serve them with
+- `switchable_leak_app`: takes parts after the end while the test's `Switch` says so, for
+  a replay verdict the test decides.
+
+All keep everything else of the emulator (test controls on). Serve them with
 `tests.support.serving.serve_app`.
 """
 
@@ -23,6 +26,7 @@ import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -134,6 +138,33 @@ def alternating_replicas_app(api_key: str) -> _Rewriting:
             error = (_json(answer) or {}).get("error") or {}
             if error.get("code") in _ENDED_CODES and await _a_usable_part(scope, request):
                 made_up = part_object(f"part_replicab{next(part_numbers):011d}",
+                                      _upload_of(path), int(time.time()))
+                return 200, json.dumps(made_up).encode()
+        return None
+
+    return _Rewriting(create_app(EmulatorConfig(api_key=api_key, test_controls=True)),
+                      rewrite)
+
+
+@dataclass
+class Switch:
+    """Whether `switchable_leak_app` takes parts after the end, set by the test."""
+
+    leaking: bool = True
+
+
+def switchable_leak_app(api_key: str, switch: Switch) -> _Rewriting:
+    """The emulator, taking a part after the end of any upload while `switch.leaking`: a
+    test flips it between replays to make a fault come back exactly when it chooses."""
+    part_numbers = itertools.count(1)
+
+    async def rewrite(scope: Scope, request: bytes, status: int,
+                      answer: bytes) -> tuple[int, bytes] | None:
+        path = scope["path"]
+        if switch.leaking and path.endswith("/parts") and status == 400:
+            error = (_json(answer) or {}).get("error") or {}
+            if error.get("code") in _ENDED_CODES and await _a_usable_part(scope, request):
+                made_up = part_object(f"part_leaking{next(part_numbers):012d}",
                                       _upload_of(path), int(time.time()))
                 return 200, json.dumps(made_up).encode()
         return None

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from conformance.api import PART_LIMIT
 from strategies.payloads import (
+    MD5_CHOICES,
     Payload,
     concat_md5,
     iter_concat,
     matches,
-    md5_choices,
+    md5_for,
     payloads,
     payloads_for_plan,
     payloads_from_plan,
@@ -26,7 +27,7 @@ from strategies.sizes import size_plans_for_total
 BLOCK = 64 * 1024
 # Generating and comparing a few hundred KiB may take longer than the default deadline
 # on a busy machine: no timing is asserted here.
-SLOW = settings(deadline=None)
+SLOW = settings(deadline=None, derandomize=True)  # and the same examples every run
 NO_DB = settings(database=None, max_examples=2000, derandomize=True)  # find(), reproducibly
 chunk_sizes = st.one_of(
     st.integers(1, 10), st.sampled_from((BLOCK - 1, BLOCK, BLOCK + 1)), st.integers(1, 300_000)
@@ -148,16 +149,40 @@ def test_payloads_shrink_to_seed_zero_and_few_bytes() -> None:
     found = find(payloads(1 << 20), lambda p: p.size > 1000, settings=NO_DB)
     # 1001, or a nearby boundary size (4095, 4096): one shrink step cannot leave a boundary.
     assert found.seed == 0 and 1001 <= found.size <= 4097
-    plan_parts = find(payloads_for_plan([1, 2, 3]), lambda ps: True)
+    plan_parts = find(payloads_for_plan([1, 2, 3]), lambda ps: True, settings=NO_DB)
     assert [p.seed for p in plan_parts] == [0, 1, 2]
 
 
-@given(md5_choices(hashlib.md5(b"abc").hexdigest()))
-def test_md5_choices_are_none_or_well_formed(md5: str | None) -> None:
+RIGHT = hashlib.md5(b"abc").hexdigest()
+
+
+@settings(derandomize=True)
+@given(MD5_CHOICES, st.one_of(st.none(), st.binary().map(lambda b: hashlib.md5(b).hexdigest())))
+def test_every_md5_choice_is_none_or_well_formed(choice: int, right: str | None) -> None:
+    """Whatever the right md5 is (or whether it is known), a choice reads as an md5 of its
+    own kind: so the same draws send the same kind of md5 on any replay."""
+    md5 = md5_for(choice, right)
     assert md5 is None or (len(md5) == 32 and int(md5, 16) >= 0)
+    if choice == 0:
+        assert md5 is None
+    elif right is None:
+        assert md5 == "0" * 32  # made up: not known to be right or wrong
+    else:
+        assert md5 == (right, wrong_md5(right), right.upper())[choice - 1]
+
+
+@pytest.mark.parametrize("sent", [None, RIGHT, wrong_md5(RIGHT), RIGHT.upper()])
+def test_every_md5_choice_is_generated(sent: str | None) -> None:
+    choice = find(MD5_CHOICES, lambda choice: md5_for(choice, RIGHT) == sent, settings=NO_DB)
+    assert md5_for(choice, RIGHT) == sent
+
+
+def test_md5_choices_shrink_to_no_md5() -> None:
+    assert md5_for(find(MD5_CHOICES, lambda choice: True, settings=NO_DB), RIGHT) is None
 
 
 def test_a_wrong_md5_is_well_formed_and_not_the_right_one() -> None:
-    right = hashlib.md5(b"abc").hexdigest()
-    assert wrong_md5(right) != right and len(wrong_md5(right)) == 32
-    assert find(md5_choices(None), lambda md5: md5 is not None) == "0" * 32
+    assert wrong_md5(RIGHT) != RIGHT and len(wrong_md5(RIGHT)) == 32
+    made_up = find(MD5_CHOICES, lambda choice: md5_for(choice, None) is not None,
+                   settings=NO_DB)
+    assert md5_for(made_up, None) == "0" * 32

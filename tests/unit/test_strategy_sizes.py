@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from conformance.api import PART_LIMIT, UPLOAD_LIMIT
 from strategies.sizes import (
+    SIZE_CHOICES,
+    SizeChoice,
     declared_sizes,
-    next_part_sizes,
     oversized_part_sizes,
     part_sizes,
     size_plans,
@@ -18,7 +19,9 @@ from strategies.sizes import (
     split_evenly,
 )
 
+REPRO = settings(derandomize=True)  # the same examples every run
 NO_DB = settings(database=None, max_examples=2000, derandomize=True)  # find(), reproducibly
+FOUND = settings(NO_DB, phases=[Phase.generate])  # is one there? (no shrinking needed)
 
 
 def test_the_documented_limits() -> None:
@@ -34,6 +37,7 @@ def plan_requests(draw: st.DrawFn) -> tuple[int, int, int]:
     return total, max_part, max_parts
 
 
+@REPRO
 @given(st.data(), plan_requests())
 def test_a_plan_sums_to_its_total_within_the_limits(
     data: st.DataObject, request: tuple[int, int, int]
@@ -45,6 +49,7 @@ def test_a_plan_sums_to_its_total_within_the_limits(
     assert all(1 <= size <= max_part for size in plan)
 
 
+@REPRO
 @given(size_plans_for_total(10 * PART_LIMIT, max_parts=12))
 def test_a_plan_with_a_drawn_total_respects_the_part_limit(plan: list[int]) -> None:
     assert 1 <= sum(plan) <= 10 * PART_LIMIT
@@ -60,6 +65,7 @@ def test_a_zero_total_is_the_empty_plan() -> None:
     assert find(size_plans(0), lambda plan: True) == []
 
 
+@REPRO
 @given(part_sizes(), declared_sizes(), oversized_part_sizes())
 def test_sizes_stay_on_their_side_of_the_limits(part: int, declared: int, oversized: int) -> None:
     assert 1 <= part <= PART_LIMIT
@@ -99,27 +105,47 @@ def test_plans_with_a_drawn_total_shrink_to_few_bytes() -> None:
     assert plan == [1, 1, 1]
 
 
-@given(st.integers(-64, 64), st.data())
-def test_the_next_part_is_never_negative_and_mostly_fits(remaining: int,
-                                                        data: st.DataObject) -> None:
-    size = data.draw(next_part_sizes(remaining))
-    assert 0 <= size <= max(remaining, 0) + 16
+@REPRO
+@given(SIZE_CHOICES, st.integers(-64, 1 << 20))
+def test_every_size_choice_gives_a_size_of_its_kind(size: SizeChoice, remaining: int) -> None:
+    """Whatever the upload still needs, a choice reads as a size of its own kind, never
+    negative: so the same draws make the same kind of part on any replay."""
+    got, left = size.size(remaining), max(remaining, 0)
+    if size.kind == 0:
+        assert got == max(left, 1)  # all that remains (a byte when nothing does)
+    elif size.kind == 1:
+        assert 1 <= got <= max(left, 1)  # a share
+    elif size.kind == 2:
+        assert got == 0
+    else:
+        assert size.kind == 3 and left + 1 <= got <= left + 16
+
+
+@REPRO
+@given(SIZE_CHOICES, st.integers(-64, 0))
+def test_the_machine_never_draws_a_negative_part_size(size: SizeChoice, remaining: int) -> None:
+    """What `add_a_part` sends once an upload holds as much as or more than it declared
+    (remaining = declared - added <= 0), which a correct target may cause."""
+    assert 0 <= size.size(remaining) <= 16, f"{size} read against {remaining} bytes"
+
+
+@pytest.mark.parametrize("kind", range(4))
+def test_every_kind_of_next_part_is_generated(kind: int) -> None:
+    assert find(SIZE_CHOICES, lambda size: size.kind == kind, settings=FOUND).kind == kind
+
+
+@pytest.mark.parametrize("wanted", [1, 5, 10])
+def test_a_share_reaches_every_size_that_fits(wanted: int) -> None:
+    share = find(SIZE_CHOICES, lambda size: size.kind == 1 and size.size(10) == wanted,
+                 settings=FOUND)
+    assert share.size(10) == wanted
 
 
 def test_the_next_part_shrinks_to_all_that_remains() -> None:
-    assert find(next_part_sizes(10), lambda size: True, settings=NO_DB) == 10
+    assert find(SIZE_CHOICES, lambda size: True, settings=NO_DB).size(10) == 10
 
 
-@settings(max_examples=200, database=None, deadline=None)
-@given(data=st.data())
-def test_the_machine_never_draws_a_negative_part_size(data: st.DataObject) -> None:
-    """What the machine draws for `add_a_part` once an upload holds more than it declared
-    (remaining = declared - added < 0), which a correct target may cause."""
-    remaining = data.draw(st.integers(-64, 64), label="remaining")
-    size = data.draw(next_part_sizes(remaining), label="size")
-    assert size >= 0, f"next_part_sizes({remaining}) drew {size}"
-
-
+@REPRO
 @given(st.integers(1, 10_000), st.integers(1, 8))
 def test_split_evenly_adds_up(total: int, count: int) -> None:
     sizes = split_evenly(total, count)

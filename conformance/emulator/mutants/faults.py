@@ -276,6 +276,25 @@ class AuthNotEnforced(Mutant):
         return True
 
 
+class KeyPrefixOnly(Mutant):
+    name = "key-prefix-only"
+    description = "only a key's first 16 characters are compared (a key column cut short)"
+    caught_by = ("AUTH-REQUIRED",)
+
+    def key_matches(self, presented: str, expected: str) -> bool:
+        return super().key_matches(presented[:16], expected[:16])
+
+
+class TenantLeak(Mutant):
+    name = "tenant-leak"
+    description = ("ignores which key made an upload or file: every key may use every "
+                   "tenant's uploads, parts and files")
+    caught_by = ("TENANT-ISOLATION",)
+
+    def sees(self, owner: str, tenant: str) -> bool:
+        return True
+
+
 class UnknownCreateFieldsIgnored(Mutant):
     name = "unknown-create-fields-ignored"
     description = "unknown fields in a create request are ignored, not refused"
