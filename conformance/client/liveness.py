@@ -19,12 +19,14 @@ import socket
 import threading
 import time
 from typing import Final
+from urllib.parse import urlsplit
 
 from conformance import halt
 from conformance.results import Exchange
 
 __all__ = ["MAX_UNANSWERED_IN_A_ROW", "PROBE_TIMEOUT_S", "SILENCE_BEFORE_GIVING_UP_S",
-           "STOPPED_ANSWERING", "Liveness", "request_line", "target_gone"]
+           "STOPPED_ANSWERING", "Liveness", "address_of", "gone_after", "request_line",
+           "target_gone"]
 
 STOPPED_ANSWERING: Final = "the target stopped answering after this request"
 PROBE_TIMEOUT_S: Final = 5.0
@@ -32,6 +34,23 @@ PROBE_TIMEOUT_S: Final = 5.0
 # with no answer for this long, is.
 MAX_UNANSWERED_IN_A_ROW: Final = 3
 SILENCE_BEFORE_GIVING_UP_S: Final = 60.0
+
+
+_PORTS: Final = {"http": 80, "https": 443}
+
+
+def address_of(base_url: str) -> tuple[str, int] | None:
+    """The host and port a probe connects to for `base_url` (None when it has none)."""
+    parts = urlsplit(base_url)
+    if not parts.hostname or parts.scheme not in _PORTS:
+        return None
+    return parts.hostname, parts.port or _PORTS[parts.scheme]
+
+
+def gone_after(exchange: Exchange) -> str:
+    """The halt's reason when the target died of `exchange`."""
+    return (f"{STOPPED_ANSWERING}: {request_line(exchange)} (curl: {exchange.curl}); "
+            "it no longer accepts connections")
 
 
 def target_gone(address: tuple[str, int], timeout: float = PROBE_TIMEOUT_S) -> bool:
@@ -76,8 +95,7 @@ class Liveness:
             silent_s = time.monotonic() - self._last_answer_at
             probe = self._address if self._ever_answered else None
         if probe is not None and target_gone(probe):
-            halt.halt(f"{STOPPED_ANSWERING}: {request_line(exchange)} (curl: {exchange.curl}); "
-                      f"it no longer accepts connections")
+            halt.halt(gone_after(exchange))
         elif count >= MAX_UNANSWERED_IN_A_ROW and silent_s >= SILENCE_BEFORE_GIVING_UP_S:
             halt.halt(f"{STOPPED_ANSWERING}: {request_line(first)} (curl: {first.curl}); "
                       f"{count} requests in a row got no usable answer in {silent_s:.0f} s, "

@@ -27,7 +27,7 @@ from conformance.client.controls import TestControls
 from conformance.client.deadline import DeadlineTransport
 from conformance.client.health import health
 from conformance.client.ledger import UploadLedger
-from conformance.client.liveness import Liveness, request_line
+from conformance.client.liveness import Liveness, address_of, request_line
 from conformance.client.multipart import MultipartForm
 from conformance.client.pace import Pace
 from conformance.client.retries import RetryPolicy, stale
@@ -44,7 +44,6 @@ _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 # No target answers at all: the run cannot be done.
 _UNREACHABLE: Final = (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol)
 _LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-_PORTS: Final = {"http": 80, "https": 443}
 # Scenarios send up to 64 parts at once, each over a connection of its own, and keep them
 # open for the next round.
 _POOL_IDLE: Final = 64
@@ -103,8 +102,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         # A probe of the target's port says whether it died; not through a proxy, nor
         # past a transport of the caller's.
         direct = transport is None and connection.proxy is None
-        self._liveness = Liveness((parts.hostname, parts.port or _PORTS[parts.scheme])
-                                  if direct else None)
+        self._liveness = Liveness(address_of(base_url) if direct else None)
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             limits=_POOL,

@@ -21,6 +21,7 @@ from schemathesis import Case, Response
 
 from conformance import halt
 from conformance.client.connection import DIRECT, Connection
+from conformance.client.liveness import address_of, gone_after, target_gone
 from conformance.evidence import Redactor
 from conformance.openapi.judge import default_judge
 from conformance.schema.bounded import NO_ANSWER, mount_bounded
@@ -65,6 +66,9 @@ class Session:
         self.evidence = SchemaEvidence(base_url, api_key, redactor, connection.auth_name)
         self.evaluator = Evaluator(self.findings, self.evidence, default_judge())
         self.operations = {operation_id_of(op): op for op in _operations(schema)}
+        # Where to ask, after a request without an answer, whether the target died of it;
+        # not through a proxy, whose port would answer for it.
+        self._address = address_of(base_url) if connection.proxy is None else None
         self._live: str | None = None
         self._live_failures = 0
         self.sent: Counter[str] = Counter()  # requests per pass, for the log
@@ -159,6 +163,9 @@ class Session:
                 "NO-SERVER-ERROR", operation_id(case), f"no answer: {type(exc).__name__}",
                 f"no usable answer ({error})",
                 lambda: self.evidence.exchange(case, None, headers, error=error), steps, source)
+            if self._address is not None and self.sent.total() \
+                    and target_gone(self._address):  # it answered before: it died of this
+                halt.halt(gone_after(self.evidence.exchange(case, None, headers, error=error)))
             raise NoAnswer(error) from exc
         self.sent[source] += 1
         self._remember_created(response)

@@ -85,3 +85,17 @@ def test_a_run_against_a_target_that_dies_of_a_completion(tmp_path: Path) -> Non
     assert "/complete" in findings[0]["message"]
     untested = [r for r in run.report["requirements"] if r["status"] == "not_testable"]
     assert any(r.get("untested_cause") == "incomplete" for r in untested), run.explain()
+
+
+def test_the_schema_checks_stop_when_the_target_dies_of_a_request() -> None:
+    # The schema checks send through their own client (requests): the same probe, the same
+    # halt, naming the completion the target died of.
+    from conformance.schema import run_schema_checks
+
+    with dying_target(KEY) as (base_url, process):
+        with pytest.raises(halt.RunHalted):
+            run_schema_checks(base_url + "/v1", KEY, max_examples=2, seed=1, stateful=False)
+        assert process.wait(10) == 3  # it died of the completion
+    reason = halt.reason() or ""
+    assert reason.startswith(liveness.STOPPED_ANSWERING), reason
+    assert "/complete (curl: curl" in reason and KEY not in reason, reason
