@@ -116,6 +116,19 @@ async def _a_usable_part(scope: Scope, body: bytes) -> bool:
     return len(files) == 1 and isinstance(files[0], UploadFile) and files[0].size != 0
 
 
+async def _taken_after_the_end(scope: Scope, request: bytes, status: int, answer: bytes,
+                               part_id: str) -> tuple[int, bytes] | None:
+    """A made-up 200 for a part the emulator refused because its upload had ended (and for
+    no other refusal); None otherwise."""
+    path = scope["path"]
+    if not path.endswith("/parts") or status != 400:
+        return None
+    error = (_json(answer) or {}).get("error") or {}
+    if error.get("code") not in _ENDED_CODES or not await _a_usable_part(scope, request):
+        return None
+    return 200, json.dumps(part_object(part_id, _upload_of(path), int(time.time()))).encode()
+
+
 def _upload_of(path: str) -> str:
     """The upload ID in /v1/uploads/{id}/..."""
     return path.split("/")[3] if path.count("/") >= 4 else ""
@@ -134,12 +147,9 @@ def alternating_replicas_app(api_key: str) -> _Rewriting:
             if next(creates) % 2 == 1:
                 on_replica_b.add(_json(answer)["id"])
             return None
-        if path.endswith("/parts") and status == 400 and _upload_of(path) in on_replica_b:
-            error = (_json(answer) or {}).get("error") or {}
-            if error.get("code") in _ENDED_CODES and await _a_usable_part(scope, request):
-                made_up = part_object(f"part_replicab{next(part_numbers):011d}",
-                                      _upload_of(path), int(time.time()))
-                return 200, json.dumps(made_up).encode()
+        if _upload_of(path) in on_replica_b:
+            return await _taken_after_the_end(scope, request, status, answer,
+                                              f"part_replicab{next(part_numbers):011d}")
         return None
 
     return _Rewriting(create_app(EmulatorConfig(api_key=api_key, test_controls=True)),
@@ -160,13 +170,9 @@ def switchable_leak_app(api_key: str, switch: Switch) -> _Rewriting:
 
     async def rewrite(scope: Scope, request: bytes, status: int,
                       answer: bytes) -> tuple[int, bytes] | None:
-        path = scope["path"]
-        if switch.leaking and path.endswith("/parts") and status == 400:
-            error = (_json(answer) or {}).get("error") or {}
-            if error.get("code") in _ENDED_CODES and await _a_usable_part(scope, request):
-                made_up = part_object(f"part_leaking{next(part_numbers):012d}",
-                                      _upload_of(path), int(time.time()))
-                return 200, json.dumps(made_up).encode()
+        if switch.leaking:
+            return await _taken_after_the_end(scope, request, status, answer,
+                                              f"part_leaking{next(part_numbers):012d}")
         return None
 
     return _Rewriting(create_app(EmulatorConfig(api_key=api_key, test_controls=True)),
