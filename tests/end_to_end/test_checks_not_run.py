@@ -21,6 +21,7 @@ from conformance.results import Outcome, RequirementResult, Untested
 from conformance.suite import test_limit_bytes as limit_bytes  # a module: not collected here
 from conformance.target import Target
 from tests.support.adapter_helpers import API_KEY, target_with
+from tests.support.flaky_targets import receive_once
 from tests.support.serving import serve_app
 
 Scope = dict[str, Any]
@@ -47,16 +48,7 @@ class RefusesCreatesOf:
                             "headers": [(b"content-type", b"text/plain")]})
                 await send({"type": "http.response.body", "body": b"boom"})
                 return
-            sent = False
-
-            async def again() -> dict[str, Any]:
-                nonlocal sent
-                if sent:
-                    return {"type": "http.disconnect"}
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-
-            await self.app(scope, again, send)
+            await self.app(scope, receive_once(body), send)
             return
         await self.app(scope, receive, send)
 

@@ -62,19 +62,11 @@ class _Rewriting:
             body += message.get("body", b"")
             more = message.get("more_body", False)
         answer: list[Message] = []
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return {"type": "http.disconnect"}
-            replayed = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         async def keep(message: Message) -> None:
             answer.append(message)
 
-        await self.app(scope, replay, keep)
+        await self.app(scope, receive_once(bytes(body)), keep)
         status = next(m["status"] for m in answer if m["type"] == "http.response.start")
         sent = b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
         replaced = await self.rewrite(scope, bytes(body), status, sent)
@@ -89,6 +81,21 @@ class _Rewriting:
         await send({"type": "http.response.body", "body": sent})
 
 
+def receive_once(body: bytes) -> Receive:
+    """An ASGI `receive` that gives a request read already: its whole body, then a
+    disconnect."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
@@ -99,17 +106,8 @@ def _json(raw: bytes) -> Any:
 async def _a_usable_part(scope: Scope, body: bytes) -> bool:
     """Whether a part request holds one non-empty `data` file: what replica B would take
     (it refuses a malformed request as the emulator does, for the upload's state it has)."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
     try:
-        form = await Request(scope, receive).form()
+        form = await Request(scope, receive_once(body)).form()
     except Exception:  # not multipart, or cut off: the emulator's refusal stands
         return False
     files = form.getlist("data")
