@@ -10,9 +10,7 @@ stopped run (`conformance.halt`) sends nothing more; `rate_limit` paces the requ
 
 from __future__ import annotations
 
-import itertools
 import json as jsonlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final
@@ -25,6 +23,7 @@ from conformance.client.answer import MISSING, Answer, ContentStream
 from conformance.client.connection import DIRECT, Connection
 from conformance.client.controls import TestControls
 from conformance.client.deadline import DeadlineTransport
+from conformance.client.exchange_log import ExchangeLog
 from conformance.client.health import health
 from conformance.client.ledger import UploadLedger
 from conformance.client.liveness import Liveness, address_of, request_line
@@ -95,8 +94,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         self._retries = RetryPolicy(backoff_base, backoff_cap, retry_after_cap)
         self._sleep = sleep
         self._pace = Pace(rate_limit)
-        self._log: deque[tuple[int, Exchange]] = deque(maxlen=history)
-        self._numbers = itertools.count(1)  # each kept exchange's number, for `mark`
+        self._log = ExchangeLog(history)
         self.ledger = ledger  # the uploads this client saw created, for the run's cleanup
         self._controls = TestControls(self)
         # A probe of the target's port says whether it died; not through a proxy, nor
@@ -244,7 +242,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
 
     def record_exchange(self, exchange: Exchange) -> None:
         """Adds an exchange made outside this client (an SDK's) to the recent log."""
-        self._keep(exchange)
+        self._log.keep(exchange)
         if self.ledger is not None:
             self.ledger.observe(exchange)
 
@@ -258,21 +256,16 @@ class TargetClient(AbstractContextManager["TargetClient"]):
                                  self._curl(method, self._url(path), {}, True), False)
         attempt = wire.send(prepared)
         wire.finish(attempt, expect_json=False)
-        self._keep(attempt.exchange)
+        self._log.keep(attempt.exchange)
         return attempt.exchange.status
 
     def mark(self) -> int:
         """The number of the last exchange kept: `recent(since=...)` starts after it."""
-        return self._log[-1][0] if self._log else 0
+        return self._log.mark()
 
     def recent(self, n: int | None = None, since: int = 0) -> list[Exchange]:
-        """The last n exchanges (all kept ones without n) kept after the mark `since`,
-        oldest first."""
-        log = [exchange for number, exchange in list(self._log) if number > since]
-        return log if n is None else log[-n:] if n > 0 else []
-
-    def _keep(self, exchange: Exchange) -> None:
-        self._log.append((next(self._numbers), exchange))
+        """The last n exchanges kept after the mark `since` (see `ExchangeLog`)."""
+        return self._log.recent(n, since)
 
     # -- reachability and test controls --
 
@@ -336,7 +329,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
             halt.check()
             self._pace.wait_turn()
             attempt = self._wire.send(prepared)
-            self._keep(attempt.exchange)
+            self._log.keep(attempt.exchange)
             # Past the pool's idle connections, the next attempt is on a new one anyway.
             if stale(prepared, attempt) and len(stale_after) <= _POOL_IDLE:
                 stale_after.append(self._wire.answered_before(attempt))
