@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.catalog_command import add_requirements_arguments, requirements_command
     from conformance.cleanup_command import add_cleanup_arguments, cleanup_command
     from conformance.compare_command import add_compare_arguments, compare_command
+    from conformance.driver_check import add_driver_check_arguments, driver_check_command
     from conformance.emulator.cli import add_serve_arguments, serve_command
     from conformance.mutation import add_mutants_arguments, mutants_command
     from conformance.replay import add_replay_arguments, replay_command
@@ -144,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
          add_cleanup_arguments, cleanup_command),
         ("requirements", "print the requirement catalog and the mutants that prove it",
          add_requirements_arguments, requirements_command),
+        ("driver-check", "check an SDK driver against the driver protocol",
+         add_driver_check_arguments, driver_check_command),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         add(sub)

@@ -178,6 +178,25 @@ class Connection:
             self._process.kill()
         return broken
 
+    # -- what a self-test of a driver needs (conformance.driver_check) --
+
+    def notify(self, message: dict[str, Any]) -> None:
+        """Sends a message no reply is awaited for (the bye)."""
+        self._write(message)
+
+    def close_stdin(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+
+    def exit_status(self, timeout: float) -> int | None:
+        """The driver's exit status within `timeout` seconds; None (and killed) if it
+        did not exit."""
+        try:
+            return self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            return None
+
     def close(self) -> None:
         process = self._process
         self._closing = True

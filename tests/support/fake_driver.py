@@ -7,7 +7,9 @@ a driver that exits, prints garbage, stays silent, dies on an operation, answers
 wrong shape or with an id it was never sent, or an "SDK" that mislabels its exceptions,
 sends parts under the wrong form field, or raises an error of its own on create (`raises`:
 a TypeError before sending anything, its traceback on stderr). `--lacks FEATURE` says in
-the ready message what the "SDK" lacks.
+the ready message what the "SDK" lacks. For `driver-check`'s tests: `garbles-binary` flips a
+bit of each part's first byte, `dies-on-unknown` exits on an unknown operation, `no-exit`
+ignores the bye and the end of stdin.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ def request_for(client: httpx.Client, op: str, args: dict[str, Any], field: str
                 data = file.read()
         else:
             data = base64.b64decode(args["data_base64"])
+        if field == "garbled" and data:  # `garbles-binary`: one bit of the part flipped
+            data, field = bytes([data[0] ^ 1]) + data[1:], "data"
         files = {field: (args.get("filename", "part.bin"), data, "application/octet-stream")}
         form = {"kind": "form", "fields": [
             {"name": field, "filename": args.get("filename", "part.bin"),
@@ -82,10 +86,14 @@ def exchange(client: httpx.Client, request: httpx.Request, body: dict[str, Any]
 def operate(client: httpx.Client, message: dict[str, Any], options: argparse.Namespace) -> None:
     op, args = message.get("op"), message.get("args") or {}
     if op not in ("create", "add_part", "complete", "cancel", "upload_file_chunked"):
+        if options.mode == "dies-on-unknown":
+            sys.stderr.write(f"unknown operation {op}\n")
+            sys.stderr.flush()
+            os._exit(6)
         send({"id": message["id"], "ok": False,
               "error": {"class": "Unsupported", "status": None, "message": f"no {op}"}})
         return
-    field = "file" if options.mode == "wrong-field" else "data"
+    field = {"wrong-field": "file", "garbles-binary": "garbled"}.get(options.mode, "data")
     if options.mode == "raises" and op == "create":
         # An SDK that fails before sending: its traceback (with the key in it) on stderr.
         sys.stderr.write(f"Traceback: create(api_key={options.api_key}): expires_after?\n")
@@ -193,6 +201,8 @@ def main() -> int:
                   "http": options.report_http, "generic_error": "APIStatusError"}
                  | ({"lacks": options.lacks} if options.lacks else {}))
         elif message.get("type") == "bye":
+            if options.mode == "no-exit":
+                continue
             return 0
         elif options.mode == "die-on-op":
             sys.stderr.write("segfault while adding the part\n")
@@ -204,6 +214,8 @@ def main() -> int:
         else:
             assert client is not None
             threading.Thread(target=operate, args=(client, message, options)).start()
+    if options.mode == "no-exit":  # ignores the end of stdin too
+        time.sleep(60)
     return 0
 
 
