@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance import api, halt
+from conformance.client import wire
 from conformance.client.answer import MISSING, Answer, ContentStream
 from conformance.client.connection import DIRECT, Connection
 from conformance.client.controls import TestControls
@@ -165,20 +166,20 @@ class TargetClient(AbstractContextManager["TargetClient"]):
                 raise TypeError("give json or content, not both")
             data = jsonlib.dumps(json).encode()
             sent["Content-Type"] = "application/json"
-            body = _constant(data)
+            body = wire.constant_body(data)
         elif isinstance(content, bytes | bytearray | memoryview):
             data = bytes(content)
-            body = _constant(data)
+            body = wire.constant_body(data)
         elif callable(content):
             data = None
             body = content
         elif content is not None:
             data = None
-            body = _once(content)
+            body = wire.one_pass_chunks(content)
             retryable = False
         else:
             data = None
-        _merge_headers(sent, headers)
+        wire.merge_headers(sent, headers)
         if data is not None:
             shown = preview(self._redactor.data(data))
         else:
@@ -208,9 +209,9 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         """
         form = MultipartForm(field_name, filename, content_type, extra_fields or {}, size)
         if isinstance(chunks, bytes | bytearray | memoryview):
-            chunks = _constant_iter(bytes(chunks))
+            chunks = wire.constant_chunks(bytes(chunks))
         retryable = callable(chunks)
-        source = chunks if callable(chunks) else _once(chunks)
+        source = chunks if callable(chunks) else wire.one_pass_chunks(chunks)
         path = api.ADD_PART.path(upload_id)
         sent = {"Content-Type": form.content_type, "Content-Length": str(form.length)}
         extras = "".join(f", {k}={v}" for k, v in form.extra_fields.items())
@@ -246,7 +247,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         if self.ledger is not None:
             self.ledger.observe(exchange)
 
-    def send_once(self, method: str, path: str, timeout: float) -> int | None:
+    def sendone_pass_chunks(self, method: str, path: str, timeout: float) -> int | None:
         """One bodiless request with the key, one attempt of at most `timeout` seconds, not
         paced, sent even in a stopped run (for the cleanup, the last requests of a run);
         its status, None without an answer."""
@@ -393,23 +394,3 @@ def _retry_cause(attempt: Attempt) -> str:
     asked = attempt.response.headers.get("retry-after")
     return f"retry wait after {attempt.response.status_code}" + \
         (f" (Retry-After: {asked})" if asked else "")
-
-
-def _constant(data: bytes) -> Callable[[], bytes]:
-    return lambda: data
-
-
-def _constant_iter(data: bytes) -> Callable[[], Iterable[bytes]]:
-    return lambda: (data,)
-
-
-def _once(chunks: Iterable[bytes]) -> Callable[[], Iterable[bytes]]:
-    return lambda: chunks
-
-
-def _merge_headers(sent: dict[str, str], extra: dict[str, str] | None) -> None:
-    """Add the caller's headers; one of theirs replaces ours whatever its case."""
-    for name, value in (extra or {}).items():
-        for ours in [k for k in sent if k.lower() == name.lower()]:
-            del sent[ours]
-        sent[name] = value

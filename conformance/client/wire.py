@@ -22,7 +22,8 @@ from conformance.client.deadline import ExchangeDeadline
 from conformance.evidence import Redactor, preview, redact_url
 from conformance.results import Exchange
 
-__all__ = ["Attempt", "PreparedRequest", "Wire"]
+__all__ = ["Attempt", "PreparedRequest", "Wire", "constant_body", "constant_chunks",
+           "merge_headers", "one_pass_chunks"]
 
 
 @dataclass(slots=True)
@@ -156,3 +157,26 @@ class Wire:
                     f"answer body larger than {self.max_answer_bytes} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+# A request's body as the `Wire` takes it: a callable giving it (again, for a retry).
+
+def constant_body(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def constant_chunks(data: bytes) -> Callable[[], Iterable[bytes]]:
+    return lambda: (data,)
+
+
+def one_pass_chunks(chunks: Iterable[bytes]) -> Callable[[], Iterable[bytes]]:
+    """Chunks that can be sent once only: such a request is never retried."""
+    return lambda: chunks
+
+
+def merge_headers(sent: dict[str, str], extra: dict[str, str] | None) -> None:
+    """Add the caller's headers; one of theirs replaces ours whatever its case."""
+    for name, value in (extra or {}).items():
+        for ours in [k for k in sent if k.lower() == name.lower()]:
+            del sent[ours]
+        sent[name] = value
