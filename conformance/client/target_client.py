@@ -247,7 +247,7 @@ class TargetClient(AbstractContextManager["TargetClient"]):
         if self.ledger is not None:
             self.ledger.observe(exchange)
 
-    def sendone_pass_chunks(self, method: str, path: str, timeout: float) -> int | None:
+    def send_once(self, method: str, path: str, timeout: float) -> int | None:
         """One bodiless request with the key, one attempt of at most `timeout` seconds, not
         paced, sent even in a stopped run (for the cleanup, the last requests of a run);
         its status, None without an answer."""
