@@ -35,7 +35,7 @@ _PHASES = {
     "test_unknown_ids": "probes", "test_probes": "probes", "test_limits": "limits",
     "test_limit_bytes": "limits", "test_parallel": "concurrency", "test_races": "concurrency",
     "test_stateful": "stateful exploration", "test_leniency": "open behaviour",
-    "test_schema": "schema checks", "test_sdk": "SDK checks",
+    "test_schema": "schema checks", "test_sdk": "SDK checks", "test_sdk_retries": "SDK checks",
 }
 _PHASE_WIDTH = max(len(phase) for phase in _PHASES.values())
 

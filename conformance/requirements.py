@@ -229,6 +229,21 @@ _ALL: tuple[Requirement, ...] = _sections(
          "file's bytes in order, completes with their IDs in that order, and leaves a completed "
          "upload holding the file's bytes (an empty file included).",
          "sdk upload_file_chunked", needs=(SDK, CHUNKED_UPLOAD)),
+    _req("SDK-DEFAULTS", S,
+         "Built as its users build it (OpenAI(api_key=..., base_url=...): its own HTTP client "
+         "and retries; only the timeout is the run's), an SDK carries an upload from create "
+         "to completion.",
+         "sdk defaults", needs=(SDK,)),
+    _req("SDK-RETRY-NO-DUPLICATE", S,
+         "When the answer to a create or a part is lost after the target took it and the SDK "
+         "sends it again, its user holds what the target holds: one upload for one create "
+         "(no second one left pending, unseen), and a part that completes the upload with its "
+         "bytes.", "sdk retries", needs=(SDK,)),
+    _req("SDK-RETRY-TRUTHFUL", S,
+         "When the answer to an operation (a create, a part, even the one that fills the "
+         "upload, a completion, a cancel) is lost after it took effect and the SDK sends it "
+         "again, its user is not told it was refused because the repeat was.", "sdk retries",
+         needs=(SDK,)),
     # observed, never failed
     "left open",
     _req("OPEN-REFUSAL-CODE", INFO,
