@@ -22,8 +22,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Final
-from urllib.parse import urlsplit
+from typing import Any, Final, Protocol
 
 from conformance.adapters.sdk_records import HttpRecord
 from conformance.adapters.sdk_wire import (
@@ -38,24 +37,10 @@ from conformance.adapters.sdk_wire import (
 from conformance.evidence import Redactor
 from conformance.results import Exchange
 
-__all__ = ["LOST_ANSWER", "Loss", "SdkCall", "Unobservable", "UsersSdk", "users_sdk"]
+__all__ = ["LOST_ANSWER", "SdkCall", "Unobservable", "UsersClient", "UsersSdk", "users_sdk"]
 
 LOST_ANSWER: Final = "the answer was lost on its way back (withheld by the suite)"
 _CALL_LIMIT_S: Final = 60.0  # building or closing an async client
-
-
-@dataclass(slots=True)
-class Loss:
-    """Withhold the answer to the first request whose path ends with `path_end`."""
-
-    path_end: str
-    spent: bool = False
-
-    def applies(self, method: str, url: str) -> bool:
-        if self.spent or method.upper() != "POST":
-            return False
-        path = urlsplit(url).path.rstrip("/")
-        return path.endswith(self.path_end)
 
 
 @dataclass(slots=True)
@@ -76,9 +61,36 @@ class SdkCall:
     def exchanges(self) -> tuple[Exchange, ...]:
         return tuple(r.exchange for r in self.records)
 
+    def result_field(self, name: str) -> Any:
+        """A field of the returned object (an SDK's typed object, or a driver's JSON)."""
+        if isinstance(self.result, dict):
+            return self.result.get(name)
+        return getattr(self.result, name, None)
+
     @property
-    def retried(self) -> bool:
-        return len(self.records) > 1
+    def shown(self) -> str:
+        """What the SDK's user is shown: the result's id and status, or what was raised."""
+        if self.error_text is not None:
+            return f"raised {self.error_text}"
+        fields = [f"{k}={self.result_field(k)!r}" for k in ("id", "status")
+                  if self.result_field(k) is not None]
+        return ", ".join(fields) or type(self.result).__name__
+
+
+class UsersClient(Protocol):
+    """The four operations through an SDK built as its users build it; `lose_first`
+    withholds the answer to the call's first request (see the module)."""
+
+    def create(self, body: dict[str, Any], lose_first: bool = False) -> SdkCall: ...
+
+    def add_part(self, upload_id: str, data: bytes, lose_first: bool = False) -> SdkCall: ...
+
+    def complete(self, upload_id: str, body: dict[str, Any],
+                 lose_first: bool = False) -> SdkCall: ...
+
+    def cancel(self, upload_id: str, lose_first: bool = False) -> SdkCall: ...
+
+    def close(self) -> None: ...
 
 
 class _Withholding:
@@ -86,14 +98,13 @@ class _Withholding:
 
     def __init__(self, http: ModuleType) -> None:
         self.http = http
-        self.loss: Loss | None = None
+        self.armed = False  # the next answer is withheld
         self.withheld: int | None = None
 
     def should_lose(self, request: Any) -> bool:
-        loss = self.loss
-        if loss is None or not loss.applies(request.method, str(request.url)):
+        if not self.armed:
             return False
-        loss.spent = True
+        self.armed = False
         capture = CAPTURE.get()
         self.withheld = len(capture.records) - 1 if capture is not None else None
         return True
@@ -142,8 +153,8 @@ class _AsyncLossyTransport(AbstractAsyncContextManager["_AsyncLossyTransport"]):
 class UsersSdk:
     """An `openai` client built with the SDK's defaults, observed; sync or async.
 
-    `call(fn, loss)` runs `fn(client)` (a coroutine function for the async client) with
-    `loss` planned, and tells what it did. Build it with `users_sdk`.
+    `call(fn, lose_first)` runs `fn(client)` (a coroutine function for the async client)
+    and tells what it did. Build it with `users_sdk`.
     """
 
     def __init__(self, sdk: Any, withholding: _Withholding, loop: LoopThread | None,
@@ -158,16 +169,30 @@ class UsersSdk:
         value = getattr(self.sdk, "max_retries", None)
         return value if isinstance(value, int) else None
 
-    def call(self, fn: Callable[[Any], Any], loss: Loss | None = None) -> SdkCall:
+    def create(self, body: dict[str, Any], lose_first: bool = False) -> SdkCall:
+        return self.call(lambda sdk: sdk.uploads.create(**body), lose_first)
+
+    def add_part(self, upload_id: str, data: bytes, lose_first: bool = False) -> SdkCall:
+        return self.call(lambda sdk: sdk.uploads.parts.create(upload_id, data=data),
+                         lose_first)
+
+    def complete(self, upload_id: str, body: dict[str, Any],
+                 lose_first: bool = False) -> SdkCall:
+        return self.call(lambda sdk: sdk.uploads.complete(upload_id, **body), lose_first)
+
+    def cancel(self, upload_id: str, lose_first: bool = False) -> SdkCall:
+        return self.call(lambda sdk: sdk.uploads.cancel(upload_id), lose_first)
+
+    def call(self, fn: Callable[[Any], Any], lose_first: bool = False) -> SdkCall:
         capture = Capture()
-        self._withholding.loss, self._withholding.withheld = loss, None
+        self._withholding.armed, self._withholding.withheld = lose_first, None
         result, error = None, None
         try:
             result = self._invoke(capture, fn)
         except Exception as raised:
             error = raised
         finally:
-            self._withholding.loss = None
+            self._withholding.armed = False
         text = None if error is None else self._redactor.text(
             " ".join(f"{type(error).__name__}: {error}".split()))[:300]
         return SdkCall(capture.records, result, error, self._withholding.withheld, text)

@@ -32,7 +32,7 @@ import pytest
 from conformance import api
 from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
 from conformance.adapters.sdk_template import SdkCheck, held
-from conformance.adapters.sdk_users import Loss, SdkCall, Unobservable, UsersSdk, users_sdk
+from conformance.adapters.sdk_users import SdkCall, Unobservable, UsersClient, users_sdk
 from conformance.checks import Answer
 from conformance.exerciser import Exerciser, scenario
 from conformance.results import Exchange
@@ -77,7 +77,7 @@ def test_the_sdk_as_its_users_run_it(uploads_target: Target) -> None:
         users.close()
 
 
-def _build(target: Target, adapter: OpenAIPythonAdapter, label: str) -> UsersSdk | None:
+def _build(target: Target, adapter: OpenAIPythonAdapter, label: str) -> UsersClient | None:
     try:
         return users_sdk(adapter.openai, adapter.base_url, adapter.api_key,
                          asynchronous=isinstance(adapter, OpenAIPythonAsyncAdapter),
@@ -99,37 +99,36 @@ def _build(target: Target, adapter: OpenAIPythonAdapter, label: str) -> UsersSdk
         return None
 
 
-def _upload_with_defaults(ex: Exerciser, users: UsersSdk, label: str) -> None:
+def _upload_with_defaults(ex: Exerciser, users: UsersClient, label: str) -> None:
     payload = Payload(ex.target.seed, PART_BYTES)
     data, md5 = payload.read(), payload.md5()
-    steps: list[tuple[str, Callable[[Any], Any]]] = [
-        ("uploads.create", lambda sdk: sdk.uploads.create(**_CREATE))]
     upload: dict[str, Any] = {}
-    steps.append(("uploads.parts.create",
-                  lambda sdk: sdk.uploads.parts.create(upload["id"], data=data)))
-    steps.append(("uploads.complete", lambda sdk: sdk.uploads.complete(
-        upload["id"], part_ids=[upload["part"]], md5=md5)))
-    for what, fn in steps:
-        call = users.call(fn)
-        ex.step(f"{what}(...) with the SDK's defaults -> {_shown(call)}")
+    steps: list[tuple[str, Callable[[], SdkCall]]] = [
+        ("create", lambda: users.create(_CREATE)),
+        ("add a part", lambda: users.add_part(upload["id"], data)),
+        ("complete", lambda: users.complete(upload["id"], {"part_ids": [upload["part"]],
+                                                          "md5": md5}))]
+    for what, send in steps:
+        call = send()
+        ex.step(f"{what} with the SDK's defaults -> {call.shown}")
         if call.error is not None:
             status = call.records[-1].status if call.records else None
             if status is not None and not 200 <= status < 300:
                 return  # the target refused: its own requirements say whether it should
             ex.check.fail(DEFAULTS, f"{label}, built with its defaults: {what} raised "
                           f"{call.error_text}")
-        if what == "uploads.create":
-            upload["id"] = call.result.id
+        if what == "create":
+            upload["id"] = call.result_field("id")
             ex.alias[upload["id"]] = "u1"
-        elif what == "uploads.parts.create":
-            upload["part"] = call.result.id
+        elif what == "add a part":
+            upload["part"] = call.result_field("id")
     ex.check.ok(DEFAULTS)
 
 
 class _Case:
     """One operation sent through the user's SDK with its answer withheld, and its judge."""
 
-    def __init__(self, ex: Exerciser, users: UsersSdk, label: str, name: str) -> None:
+    def __init__(self, ex: Exerciser, users: UsersClient, label: str, name: str) -> None:
         self.ex, self.users, self.label, self.name = ex, users, label, name
         self.exchanges: list[Exchange] = []
         self.payload = Payload(ex.target.seed + 1, PART_BYTES)
@@ -160,16 +159,16 @@ class _Case:
         part = body.get("id")
         return part if isinstance(part, str) else None
 
-    def lose(self, what: str, path_end: str, fn: Callable[[Any], Any]) -> SdkCall | None:
+    def lose(self, what: str, send: Callable[[UsersClient], SdkCall]) -> SdkCall | None:
         """The call, its first answer withheld; None when nothing was withheld or the
         target refused the request (then there is nothing to be truthful about)."""
-        call = self.users.call(fn, Loss(path_end))
+        call = send(self.users)
         self.exchanges += call.exchanges
         lost = call.records[call.withheld] if call.withheld is not None else None
         attempts = len(call.records)
         self.ex.step(f"{what} through the SDK's defaults, the answer "
                      f"({lost.status if lost else 'none'}) withheld; {attempts} request(s) "
-                     f"sent in all -> {_shown(call)}")
+                     f"sent in all -> {call.shown}")
         if lost is None or lost.status != 200 or not isinstance(lost.json, dict):
             return None
         return call
@@ -191,7 +190,7 @@ class _Case:
 
 
 def _lost_create(case: _Case) -> None:
-    call = case.lose("create", "/uploads", lambda sdk: sdk.uploads.create(**_CREATE))
+    call = case.lose("create", lambda users: users.create(_CREATE, lose_first=True))
     if call is None:
         return
     made = {r.json["id"] for r in call.records
@@ -206,10 +205,10 @@ def _lost_create(case: _Case) -> None:
                "the target ignored the Idempotency-Key it sent" if len(keys) == 1 else
                "each attempt had another Idempotency-Key")
         case.fail(NO_DUPLICATE, f"a create whose answer was lost was {sent} ({why}): its "
-                  f"user holds {_shown(call)}; {len(made) - 1} more stay pending, unseen, "
+                  f"user holds {call.shown}; {len(made) - 1} more stay pending, unseen, "
                   "until they expire")
         return
-    case.ok(NO_DUPLICATE, f"{sent}; its user is shown {_shown(call)}")
+    case.ok(NO_DUPLICATE, f"{sent}; its user is shown {call.shown}")
 
 
 def _lost_first_part(case: _Case) -> None:
@@ -218,8 +217,8 @@ def _lost_first_part(case: _Case) -> None:
     upload = case.upload(parts=2)
     if upload is None:
         return
-    call = case.lose("the first of two parts", "/parts",
-                     lambda sdk: sdk.uploads.parts.create(upload, data=case.data))
+    call = case.lose("the first of two parts",
+                     lambda users: users.add_part(upload, case.data, lose_first=True))
     if call is None:
         return
     parts = {r.json.get("id") for r in call.records
@@ -234,7 +233,7 @@ def _lost_first_part(case: _Case) -> None:
                       f"the room left in the upload, and its next part was refused "
                       f"({case.exchanges[-1].status})")
         return
-    answer = case.raw(api.COMPLETE, upload, json={"part_ids": [call.result.id, second],
+    answer = case.raw(api.COMPLETE, upload, json={"part_ids": [call.result_field("id"), second],
                                                   "md5": concat_md5([case.payload, case.payload])})
     case.ex.step("complete u1 with the part the SDK returned and the second, as plain HTTP",
                  answer)
@@ -259,12 +258,12 @@ def _lost_last_part(case: _Case) -> None:
     upload = case.upload()
     if upload is None:
         return
-    call = case.lose("the part that fills the upload", "/parts",
-                     lambda sdk: sdk.uploads.parts.create(upload, data=case.data))
+    call = case.lose("the part that fills the upload",
+                     lambda users: users.add_part(upload, case.data, lose_first=True))
     if call is None:
         return
     sent = f"sent {len(call.records)} time(s)"
-    _told_refused(case, call, sent, f"{sent}; its user is shown {_shown(call)}")
+    _told_refused(case, call, sent, f"{sent}; its user is shown {call.shown}")
 
 
 def _lost_completion(case: _Case) -> None:
@@ -272,8 +271,8 @@ def _lost_completion(case: _Case) -> None:
     part = case.part(upload) if upload is not None else None
     if upload is None or part is None:
         return
-    call = case.lose("the completion", "/complete", lambda sdk: sdk.uploads.complete(
-        upload, part_ids=[part], md5=case.md5))
+    call = case.lose("the completion", lambda users: users.complete(
+        upload, {"part_ids": [part], "md5": case.md5}, lose_first=True))
     _took_effect(case, call, upload, "completed")
 
 
@@ -281,7 +280,7 @@ def _lost_cancel(case: _Case) -> None:
     upload = case.upload()
     if upload is None:
         return
-    call = case.lose("the cancel", "/cancel", lambda sdk: sdk.uploads.cancel(upload))
+    call = case.lose("the cancel", lambda users: users.cancel(upload, lose_first=True))
     _took_effect(case, call, upload, "cancelled")
 
 
@@ -290,7 +289,7 @@ def _took_effect(case: _Case, call: SdkCall | None, upload: str, status: str) ->
         return  # the withheld answer was wrong: the target's own requirements judge it
     case.pending.discard(upload)
     sent = f"sent {len(call.records)} time(s)"
-    _told_refused(case, call, sent, f"{sent}; its user is shown {_shown(call)}")
+    _told_refused(case, call, sent, f"{sent}; its user is shown {call.shown}")
 
 
 def _told_refused(case: _Case, call: SdkCall, sent: str, outcome: str = "") -> bool:
@@ -319,12 +318,3 @@ _CASES: Final[tuple[tuple[str, tuple[str, ...], Callable[[_Case], None]], ...]] 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == name), None)
-
-
-def _shown(call: SdkCall) -> str:
-    """What the SDK's user is shown: the result's id and status, or what was raised."""
-    if call.error is not None:
-        return f"raised {call.error_text}"
-    result = call.result
-    parts = [f"{k}={getattr(result, k)!r}" for k in ("id", "status") if hasattr(result, k)]
-    return ", ".join(parts) or type(result).__name__
