@@ -96,6 +96,7 @@ class DriverAdapter(SdkAdapter):
         self.runtime = str(ready.get("runtime", ""))
         self.operations = frozenset(ready.get("operations") or FOUR_OPERATIONS)
         self.reports_http = bool(ready.get("http"))
+        self.offers_users_client = bool(ready.get("users_client"))  # see driver_users
         self.generic_error = str(ready.get("generic_error", "APIError"))
         lacks = ready.get("lacks") or []  # older drivers say nothing: the full set
         if not isinstance(lacks, list):
@@ -153,6 +154,14 @@ class DriverAdapter(SdkAdapter):
                         fallback: Callable[[Adapter], Answer]) -> Answer:
         return self._operation(what, intended, lambda: self._outcome(self._call(op, args)),
                                fallback)
+
+    def call_driver(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        """One operation's well-formed reply, unchecked (for `driver_users`)."""
+        return self._call(op, args)
+
+    def records_of(self, reply: dict[str, Any]) -> list[HttpRecord] | None:
+        """The exchanges a reply reports, recorded into the suite's log."""
+        return self._records(reply)
 
     def _call(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
         reply = self._connection.request({"op": op, "args": args}, self.reply_timeout, op)

@@ -53,7 +53,7 @@ class SdkCall:
 
     records: list[HttpRecord]
     result: Any
-    error: BaseException | None
+    error: BaseException | dict[str, Any] | None  # a driver's error is its dict of it
     withheld: int | None
     error_text: str | None
 

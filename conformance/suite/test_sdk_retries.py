@@ -18,8 +18,9 @@ timeout) and used twice:
 
 All are SHOULD: what the user sees comes of the SDK and the target together (whether a
 repeated completion or cancel is refused is left open), and neither is the target's MUST.
-The target is judged on its own everywhere else. Only an SDK in the suite's process (the
-Python adapters) can have an answer withheld; a driver's is not testable here.
+The target is judged on its own everywhere else. The Python adapters withhold an answer
+in the suite's process (`sdk_users`); a driver does it in its own when it offers a users'
+client (`driver_users`), and the checks are not testable through one that does not.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Any, Final
 import pytest
 
 from conformance import api
+from conformance.adapters.driver import DriverAdapter
+from conformance.adapters.driver_users import DriverUsers, users_client_problem
 from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
 from conformance.adapters.sdk_template import SdkCheck, held
 from conformance.adapters.sdk_users import SdkCall, Unobservable, UsersClient, users_sdk
@@ -44,21 +47,23 @@ DEFAULTS: Final = "SDK-DEFAULTS"
 NO_DUPLICATE: Final = "SDK-RETRY-NO-DUPLICATE"
 TRUTHFUL: Final = "SDK-RETRY-TRUTHFUL"
 RETRIES: Final = (NO_DUPLICATE, TRUTHFUL)
-NOT_IN_PROCESS: Final = ("the SDK is not in the suite's process (a driver's, or none): its "
-                         "answers cannot be withheld")
+NO_SDK: Final = "the run has no SDK: its answers cannot be withheld"
 PART_BYTES: Final = 8
 _CREATE = {**VALID_CREATE, "bytes": PART_BYTES, "filename": "retry-safety.txt"}
 
 
 def test_the_sdk_as_its_users_run_it(uploads_target: Target) -> None:
     adapter = uploads_target.adapter
-    recorder = uploads_target.recorder
-    if not isinstance(adapter, OpenAIPythonAdapter):
+    why = NO_SDK if not isinstance(adapter, OpenAIPythonAdapter | DriverAdapter) else \
+        users_client_problem(adapter) if isinstance(adapter, DriverAdapter) else None
+    if why is not None:
         for requirement in (DEFAULTS, *RETRIES):
-            recorder.cannot_test(requirement, NOT_IN_PROCESS)
-        pytest.skip(NOT_IN_PROCESS)
+            uploads_target.recorder.cannot_test(requirement, why)
+        pytest.skip(why)
+    assert isinstance(adapter, OpenAIPythonAdapter | DriverAdapter)
     label = adapter.capabilities.label
-    users = _build(uploads_target, adapter, label)
+    users = DriverUsers(adapter) if isinstance(adapter, DriverAdapter) else \
+        _build(uploads_target, adapter, label)
     if users is None:
         return
     try:

@@ -3,7 +3,8 @@
 The suite's scenario (`conformance/suite/test_sdk_retries.py`) is run on a Target directly:
 the official SDK in front of the emulator (every hazard found), the same SDK taught to send
 an idempotency key in front of a target that honours them (nothing found: no false alarm),
-an SDK that cannot be built with its defaults, and a run with no SDK in the process.
+an SDK that cannot be built with its defaults, a run with no SDK, and a driver that offers
+a users' client (the stand-in driver's) or not.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import openai
 import pytest
 
+from conformance.adapters.driver import DriverAdapter
 from conformance.adapters.http import HttpAdapter
 from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
 from conformance.client import TargetClient
@@ -145,11 +147,48 @@ def test_an_sdk_that_fails_with_its_defaults_is_named(emulator: EmulatorServer) 
                 target.recorder.not_testable[requirement]
 
 
-def test_without_an_sdk_in_the_process_the_checks_are_not_testable(
+def test_without_an_sdk_the_checks_are_not_testable(
         emulator: EmulatorServer) -> None:
     with target_with(emulator.base_url, lambda _url, client, _rec: HttpAdapter(client)) \
             as target, pytest.raises(pytest.skip.Exception):
         scenario(target)
     for requirement in (DEFAULTS, NO_DUPLICATE, TRUTHFUL):
-        assert "cannot be withheld" in target.recorder.not_testable[requirement]
+        assert "the run has no SDK" in target.recorder.not_testable[requirement]
         assert target.recorder.untested_causes[requirement] == Untested.TARGET.value
+
+
+# --- through a driver -----------------------------------------------------------------------
+
+
+def _driver(command: list[str]) -> Callable[[str, TargetClient, Recorder], DriverAdapter]:
+    def make(base_url: str, client: TargetClient, recorder: Recorder) -> DriverAdapter:
+        return DriverAdapter(command, base_url, API_KEY, recorder=recorder,
+                             sink=client.record_exchange, fallback=HttpAdapter(client))
+    return make
+
+
+def test_a_driver_s_users_client_is_judged_as_the_python_sdk(emulator: EmulatorServer,
+                                                            fake_driver: list[str]) -> None:
+    command = [*fake_driver, "--report-http", "--users-client"]
+    with target_with(emulator.base_url, _driver(command)) as target:
+        scenario(target)
+        assert _verdicts(target)[DEFAULTS].status.value == "pass"
+        duplicates = _messages(target, NO_DUPLICATE)
+        assert "fake-sdk 0.1: a create whose answer was lost was sent 2 time(s), 2 upload(s) " \
+               "made (it sent no Idempotency-Key)" in duplicates[0]
+        told = _messages(target, TRUTHFUL)
+        assert len(told) == 3 and all("APIStatusError" not in m for m in told), told
+        assert all("BadRequestError" in m for m in told)
+
+
+@pytest.mark.parametrize("flags, why", [
+    (["--report-http"], "the driver offers no users' client"),
+    (["--users-client"], "the driver reports no HTTP exchanges"),
+])
+def test_a_driver_without_what_it_takes_leaves_them_not_testable(
+        emulator: EmulatorServer, fake_driver: list[str], flags: list[str], why: str) -> None:
+    with target_with(emulator.base_url, _driver([*fake_driver, *flags])) as target, \
+            pytest.raises(pytest.skip.Exception):
+        scenario(target)
+    for requirement in (DEFAULTS, NO_DUPLICATE, TRUTHFUL):
+        assert why in target.recorder.not_testable[requirement]

@@ -7,9 +7,10 @@ a driver that exits, prints garbage, stays silent, dies on an operation, answers
 wrong shape or with an id it was never sent, or an "SDK" that mislabels its exceptions,
 sends parts under the wrong form field, or raises an error of its own on create (`raises`:
 a TypeError before sending anything, its traceback on stderr). `--lacks FEATURE` says in
-the ready message what the "SDK" lacks. For `driver-check`'s tests: `garbles-binary` flips a
-bit of each part's first byte, `dies-on-unknown` exits on an unknown operation, `no-exit`
-ignores the bye and the end of stdin.
+the ready message what the "SDK" lacks; `--users-client` offers a users' client whose
+"SDK" sends again, once, a request whose answer was lost. For `driver-check`'s tests:
+`garbles-binary` flips a bit of each part's first byte, `dies-on-unknown` exits on an
+unknown operation, `no-exit` ignores the bye and the end of stdin.
 """
 
 from __future__ import annotations
@@ -104,12 +105,17 @@ def operate(client: httpx.Client, message: dict[str, Any], options: argparse.Nam
                        f"(client key {options.api_key})"}}
         send(raised | ({"http": []} if options.report_http else {}))
         return
+    reply: dict[str, Any] = {"id": message["id"]}
     if op == "upload_file_chunked":
         response, reports = chunked(client, args, field)
     else:
         response, report = exchange(client, *request_for(client, op, args, field))
         reports = [report]
-    reply: dict[str, Any] = {"id": message["id"]}
+        if (args.get("users_client") or {}).get("lose_first_answer"):
+            # The users' client of an "SDK" that retries once what it did not hear back.
+            reply["withheld"] = 0
+            response, report = exchange(client, *request_for(client, op, args, field))
+            reports.append(report)
     if options.report_http:
         reply["http"] = reports
     if response is None:
@@ -167,6 +173,8 @@ def main() -> int:
     parser.add_argument("--pid-file", help="write this process's ID to this file")
     parser.add_argument("--lacks", action="append", default=[],
                         help="a feature the ready message says the SDK lacks")
+    parser.add_argument("--users-client", action="store_true",
+                        help="offer a users' client, which retries a lost answer once")
     options = parser.parse_args()
     if options.pid_file:
         with open(options.pid_file, "w") as file:
@@ -199,7 +207,8 @@ def main() -> int:
             send({"type": "ready", "protocol": 1, "sdk": "fake-sdk", "version": "0.1",
                   "operations": operations,
                   "http": options.report_http, "generic_error": "APIStatusError"}
-                 | ({"lacks": options.lacks} if options.lacks else {}))
+                 | ({"lacks": options.lacks} if options.lacks else {})
+                 | ({"users_client": True} if options.users_client else {}))
         elif message.get("type") == "bye":
             if options.mode == "no-exit":
                 continue
