@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from conformance.adapters.base import Adapter, Capabilities
-from conformance.adapters.sdk_checks import SdkChecks
+from conformance.adapters.sdk_checks import SdkChecks, request_problems
 from conformance.adapters.sdk_records import ChunkedRun, HttpRecord, SdkAnswer
 from conformance.checks import Answer, Checker
 from conformance.evidence import Redactor
@@ -185,7 +185,8 @@ class SdkAdapter(Adapter):
             after = f"; it raised {raised}" if raised else ""
             return SdkCheck(REQUEST_REQUIREMENT, f"{self.name}: {what} sent {len(records)} "
                             f"requests, not 1 (retries are off){after}", exchanges)
-        problems = self.checks.judge.problems(records[0].sent, intended, self.base_url)
+        problems = request_problems(self.checks.judge, records[0].sent, intended,
+                                    self.base_url)
         return SdkCheck(REQUEST_REQUIREMENT, None if not problems else
                         f"{self.name}: the request for {what} departs from the OpenAPI "
                         f"document: {'; '.join(problems)}", exchanges)
