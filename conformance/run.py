@@ -12,19 +12,17 @@ time, duration, baseline) and writes the reports once. The options that set
 from __future__ import annotations
 
 import dataclasses
-import errno
 import os
-import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance import halt
-from conformance.client.connection import DIRECT, Connection
+from conformance.client.connection import Connection
 from conformance.client.health import LOST_BUDGET_S, health
 from conformance.credentials import secrets_of
 from conformance.evidence import redact_url
@@ -41,20 +39,17 @@ from conformance.reporting import (
     write_baseline,
 )
 from conformance.results import RunReport
+from conformance.run_checks import SettingsError, check_settings, profile_names, sdk_names
 from conformance.selection import Selection, describe
 
 if TYPE_CHECKING:
     from conformance.progress import Progress
 
-__all__ = ["RunSettings", "SettingsError", "publish", "run"]
+__all__ = ["RunSettings", "SettingsError", "profile_names", "publish", "run", "sdk_names"]
 
 SUITE_INI = Path(__file__).parent / "suite" / "pytest.ini"
 # pytest's exit code when a session was interrupted (Ctrl-C, or `-x` before any test ran).
 _PYTEST_INTERRUPTED = 2
-
-
-class SettingsError(ValueError):
-    """Settings with which no run can be done; the message is one line, fit for a user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,17 +178,6 @@ _PATH_FIELDS = frozenset({"report_dir", "openapi", "baseline", "write_baseline",
                           "hypothesis_home", "cacert"})
 
 
-def profile_names() -> Sequence[str]:
-    return sorted(PROFILES)
-
-
-def sdk_names() -> Sequence[str]:
-    # Looked up only when a parser is built: the adapters pull in the client and the oracle.
-    from conformance.adapters.registry import SDK_CHOICES
-
-    return SDK_CHOICES
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -221,7 +205,7 @@ def run(settings: RunSettings,
     settings = dataclasses.replace(settings.with_seed(), stop_at=None)
     try:
         accepted = read_baseline(settings.baseline) if settings.baseline else None
-        _check(settings)
+        check_settings(settings)
     except ValueError as error:
         return publish(run_failed_report(settings.facts(started_at), str(error)), settings)
     settings = dataclasses.replace(settings, stop_at=time.time() + settings.run_time_limit()
@@ -262,111 +246,6 @@ def publish(report: RunReport, settings: RunSettings) -> RunReport:
     if settings.report_dir is not None:
         write_reports(report, settings.report_dir, redact=secrets)
     return report
-
-
-def _check(settings: RunSettings) -> None:
-    """SettingsError with the reason when no run can be done with these settings."""
-    if settings.profile not in PROFILES:
-        raise SettingsError(f"unknown profile {settings.profile!r}; choose from "
-                            + ", ".join(profile_names()))
-    if settings.workers < 1:
-        raise SettingsError("-n must be at least 1")
-    for name, value in (("--request-timeout", settings.request_timeout),
-                        ("--give-up-after", settings.give_up_after),
-                        ("--max-time", settings.max_time)):
-        if value is not None and not value > 0:
-            raise SettingsError(f"{name} must be a number of seconds above 0")
-    if settings.max_examples is not None and settings.max_examples < 1:
-        raise SettingsError("--max-examples must be at least 1")
-    if settings.replays is not None and settings.replays < 0:
-        raise SettingsError("--replays must be 0 or more")
-    try:
-        settings.selection()
-    except ValueError as error:
-        raise SettingsError(str(error)) from None
-    if settings.rate_limit is not None and not settings.rate_limit >= 0:
-        raise SettingsError("--rate-limit must be 0 (no limit) or a number of requests a "
-                            "second above 0")
-    if settings.openapi is not None and not settings.openapi.is_file():
-        raise SettingsError(f"the OpenAPI document {settings.openapi} does not exist")
-    if settings.second_api_key is not None and settings.second_api_key == settings.api_key:
-        raise SettingsError("--second-api-key must be another tenant's key, not --api-key's")
-    if settings.mutant and settings.base_url:
-        raise SettingsError("--mutant applies to the embedded emulator; drop --base-url")
-    if settings.mutant:
-        from conformance.emulator import MUTANTS
-
-        if settings.mutant not in MUTANTS:
-            raise SettingsError(f"unknown mutant {settings.mutant!r}; see "
-                                "`uploads-conformance serve --list-mutants`")
-    _check_adapter(settings)
-    _check_connection(settings)
-    for test in settings.tests:
-        _check_test(test)
-    if settings.base_url and not settings.base_url.startswith(("http://", "https://")):
-        raise SettingsError(f"--base-url must be an http(s) URL, not {settings.base_url!r}")
-    if settings.report_dir is not None:
-        _check_report_dir(settings.report_dir)
-    if settings.base_url:
-        _check_reachable(settings)
-
-
-def _check_adapter(settings: RunSettings) -> None:
-    if settings.sdk and settings.sdk_driver:
-        raise SettingsError("give --sdk or --sdk-driver, not both")
-    if settings.sdk and settings.sdk not in sdk_names():
-        raise SettingsError(f"unknown SDK {settings.sdk!r}; choose from "
-                            + ", ".join(sdk_names()))
-    if settings.sdk and settings.sdk != "http":
-        try:
-            import openai
-        except ImportError:
-            raise SettingsError("--sdk needs the openai package: pip install "
-                                "'uploads-conformance[sdk]'") from None
-        from conformance.adapters.sdk_capabilities import python_sdk_problem
-
-        problem = python_sdk_problem(openai)  # an SDK without the Uploads API: exit 2
-        if problem is not None:
-            raise SettingsError(problem)
-
-
-def _check_connection(settings: RunSettings) -> None:
-    try:
-        # --organization and --project reach an SDK through its own settings (make_adapter).
-        plain = dataclasses.replace(settings, organization=None, project=None).connection()
-        settings.connection()
-    except ValueError as error:
-        raise SettingsError(str(error)) from None
-    if plain != DIRECT and (settings.sdk not in (None, "http") or settings.sdk_driver):
-        raise SettingsError("--header, --query, --auth-header, --cacert, --insecure and "
-                            "--proxy apply to plain HTTP runs; the SDK adapters do not take "
-                            "them yet")
-
-
-# A suite test's node ID: a module of the suite and a test in it, nothing else (a report is
-# untrusted input, and a path there must not make pytest import a file of the report's).
-_TEST_ID = re.compile(r"(test_[a-z0-9_]+\.py)::[A-Za-z0-9_]+(\[[^\]/\\]*\])?")
-
-
-def _check_test(test: str) -> None:
-    match = _TEST_ID.fullmatch(test)
-    if match is None or not (SUITE_INI.parent / match.group(1)).is_file():
-        raise SettingsError(f"{test[:200]!r} is not a test of this version of the suite")
-
-
-def _check_report_dir(report_dir: Path) -> None:
-    # Found out before the run, not after it: writing the reports is its last step.
-    report_dir.mkdir(parents=True, exist_ok=True)
-    if not os.access(report_dir, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(report_dir))
-
-
-def _check_reachable(settings: RunSettings) -> None:
-    from conformance.preflight import check_target
-
-    assert settings.base_url is not None
-    check_target(settings.base_url, settings.api_key,
-                 timeout=min(10.0, settings.request_timeout), connection=settings.connection())
 
 
 def _pytest_args(settings: RunSettings) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,8 @@ from conformance.adapters.sdk_python import check_chunked_upload
 from conformance.client import TargetClient
 from conformance.emulator import EmulatorServer
 from conformance.recorder import Recorder
+from conformance.reporting import EXIT_RUN_FAILED
+from conformance.run import RunSettings, run
 from strategies.payloads import Payload
 from tests.support.adapter_helpers import (
     API_KEY,
@@ -148,6 +151,18 @@ def test_a_driver_that_cannot_start_is_a_clear_error_at_once(
                       hello_timeout=1 if mode == "silent" else 3)
     assert says in str(raised.value) and API_KEY not in str(raised.value)
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(("flags", "says"), [
+    (["--mode", "exit"], "exited with status 3; its stderr ends with:\nboom"),
+    (["--lacks", "uploads"], "fake-sdk 0.1 has no Uploads API"),
+])
+def test_a_run_through_a_driver_that_cannot_start_stops_with_its_reason(
+        fake_driver: list[str], tmp_path: Path, flags: list[str], says: str) -> None:
+    command = shlex.join([*fake_driver, *flags])
+    report = run(RunSettings(sdk_driver=command, report_dir=tmp_path))
+    assert report.exit_status == EXIT_RUN_FAILED
+    assert len(report.errors) == 1 and says in report.errors[0], report.errors
 
 
 def test_a_driver_command_that_does_not_exist(emulator: EmulatorServer) -> None:
