@@ -30,6 +30,8 @@ class Profile:
     rate_limit: float | None = None  # requests a second at most; None: as fast as it answers
     # Replays of each failure in its run, to say whether it comes back (deterministic, flaky).
     replays: int = 3
+    # Files the SDK's chunked helper uploads with its own default part size, from disk.
+    chunked_default_sizes: tuple[int, ...] = (0,)
 
 
 PROFILES: dict[str, Profile] = {
@@ -45,7 +47,9 @@ PROFILES: dict[str, Profile] = {
         Profile("thorough", max_examples=1000, steps=40, max_upload_bytes=4 * MiB,
                 max_rounds=40, schema_examples=150, part_limit_bytes=True,
                 upload_limit_bytes=True, use_test_controls=True, shrink_seconds=300,
-                max_time_s=3600),
+                max_time_s=3600,
+                # Around the helper's 64 MiB default, which is exactly the API's part limit.
+                chunked_default_sizes=(0, 64 * MiB - 1, 64 * MiB, 64 * MiB + 1)),
         Profile("real-api", max_examples=5, steps=8, max_upload_bytes=1024, max_rounds=3,
                 schema_examples=3, part_limit_bytes=False, upload_limit_bytes=False,
                 use_test_controls=False, shrink_seconds=60, max_time_s=1800,

@@ -229,11 +229,21 @@ _ALL: tuple[Requirement, ...] = _sections(
          "file's bytes in order, completes with their IDs in that order, and leaves a completed "
          "upload holding the file's bytes (an empty file included).",
          "sdk upload_file_chunked", needs=(SDK, CHUNKED_UPLOAD)),
+    _req("SDK-CHUNKED-ARGUMENTS", S,
+         "An SDK's chunked upload helper refuses a part size of 0 or below before sending "
+         "anything; given a part size above the API's 64 MiB part limit, or a bytes= other "
+         "than the file's size, it refuses it or still uploads the file whole and correct; "
+         "it never sends requests bound to be refused, leaves no upload pending, and ends.",
+         "sdk upload_file_chunked (what an SDK should refuse is not documented)",
+         needs=(SDK, CHUNKED_UPLOAD)),
     _req("SDK-DEFAULTS", S,
          "Built as its users build it (OpenAI(api_key=..., base_url=...): its own HTTP client "
          "and retries; only the timeout is the run's), an SDK carries an upload from create "
          "to completion.",
          "sdk defaults", needs=(SDK,)),
+    _req("SDK-RETRY-SAME-REQUEST", S,
+         "A request an SDK sends again after its answer was lost is the request it sent: the "
+         "same method, URL and body (a part's bytes included).", "sdk retries", needs=(SDK,)),
     _req("SDK-RETRY-NO-DUPLICATE", S,
          "When the answer to a create or a part is lost after the target took it and the SDK "
          "sends it again, its user holds what the target holds: one upload for one create "

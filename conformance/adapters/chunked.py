@@ -2,8 +2,11 @@
 
 `check_chunked_upload` uploads a few files through the helper of an SDK adapter and holds
 each run to SDK-CHUNKED-UPLOAD: a create, parts of at most the part size holding the file's
-bytes in order, one completion listing them, and a completed file holding those bytes. A
-refusal of the helper's valid requests is the target's fault, reported as such.
+bytes in order, one completion listing them, and a completed file holding those bytes. With
+no part size given, the helper's default must keep its parts within the API's part limit
+(64 MiB). A refusal of the helper's valid requests is the target's fault, reported as such.
+Each file is streamed to disk first and given to the helper from there, so a 64 MiB + 1 file
+costs the suite a few blocks of memory (the SDK holds its parts as it likes).
 """
 
 from __future__ import annotations
@@ -11,10 +14,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from conformance.adapters.sdk_records import HttpRecord, SentRequest
+from conformance.adapters.chunked_reading import (
+    ChunkedFile,
+    Reading,
+    chunked_file,
+    read_requests,
+    was_stopped,
+)
+from conformance.adapters.sdk_records import ChunkedCall, HttpRecord
 from conformance.adapters.sdk_template import SdkAdapter, SdkCheck, held
+from conformance.api import PART_LIMIT
 from conformance.checks import Checker
 from conformance.client import TargetClient
 from conformance.openapi.judge import Intended
@@ -23,27 +34,41 @@ from conformance.results import Finding
 from strategies.payloads import Payload
 
 __all__ = ["CHUNKED_REQUIREMENT", "DEFAULT_CHUNKED_SIZES", "DEFAULT_PART_SIZE",
-           "check_chunked_upload"]
+           "cancel_left_pending", "check_chunked_upload", "describe_call", "request_bound"]
 
 DEFAULT_CHUNKED_SIZES: Final = (0, 1, 1000, 2500)  # with part size 1000: 0, 1, 1 and 3 parts
 DEFAULT_PART_SIZE: Final = 1000
 CHUNKED_REQUIREMENT: Final = "SDK-CHUNKED-UPLOAD"
-_UNUSABLE: Final = ("unusable", None)  # the run's requests cannot be followed further
+# A helper that never ends is stopped at a bound: a part per 64 KiB of the file (below any
+# sensible default part size) or per part size given, and a few requests more.
+_SMALLEST_DEFAULT: Final = 64 * 1024
+_SPARE_REQUESTS: Final = 8
+_LARGEST_FROM_BYTES: Final = 1 << 20  # larger files reach the helper as a path only
 _REFUSED_AS: Final = {"createUpload": "CREATE-VALID", "addUploadPart": "PART-VALID",
                       "completeUpload": "COMPLETE-VALID"}
 
 
+def request_bound(size: int, part_size: int | None) -> int:
+    """The most requests a helper may send for a file of `size` bytes before it is stopped."""
+    per_part = part_size if part_size is not None and part_size > 0 else _SMALLEST_DEFAULT
+    return -(-size // per_part) + _SPARE_REQUESTS
+
+
 def check_chunked_upload(uploader: SdkAdapter, checker: Checker, client: TargetClient,
                          sizes: Sequence[int] = DEFAULT_CHUNKED_SIZES,
-                         part_size: int = DEFAULT_PART_SIZE, *, seed: int = 0,
-                         with_md5: bool = True, source: str = "sdk-chunked") -> list[Finding]:
+                         part_size: int | None = DEFAULT_PART_SIZE, *, seed: int = 0,
+                         with_md5: bool = True, from_path: bool | None = None,
+                         part_limit: int = PART_LIMIT,
+                         source: str = "sdk-chunked") -> list[Finding]:
     """Uploads files of `sizes` bytes with the SDK's helper and checks each run whole.
 
-    The files alternate between bytes and a file on disk. Each run must send a create, then
-    parts of at most `part_size` bytes holding the file's bytes in order, then a completion
-    listing those parts in that order (with the md5, when `with_md5`); the completed file
-    must hold the bytes (read back where GET /files/{id}/content serves it). Returns the
-    findings, which are also recorded.
+    `part_size` None gives the helper none: its default, whose parts must stay within
+    `part_limit` (the API's; a test may shrink it). The files alternate between bytes and a
+    path (`from_path` None; files over 1 MiB always go as a path), or go as `from_path`
+    says. Each run must send a create, then parts of at most the part size holding the
+    file's bytes in order, then a completion listing those parts in that order (with the
+    md5, when `with_md5`); the completed file must hold the bytes (read back where GET
+    /files/{id}/content serves it). Returns the findings, which are also recorded.
     """
     if not uploader.capabilities.chunked_upload:
         # What the SDK (in this version) does not offer, as a missing test control is:
@@ -57,53 +82,90 @@ def check_chunked_upload(uploader: SdkAdapter, checker: Checker, client: TargetC
         for index, size in enumerate(sizes):
             steps: list[str] = []
             checker.current_steps = steps
-            run = _ChunkedCheck(uploader, checker, client, Payload(seed + index, size).read(),
-                                part_size, with_md5, from_path=index % 2 == 1, steps=steps)
-            try:
-                run.run()
-            except ConformanceFailure as failure:
-                failure.steps = list(steps)
-                finding = failure.to_finding(source)
-                checker.recorder.failed(finding)
-                findings.append(finding)
-            finally:
-                run.cleanup()
+            as_path = (index % 2 == 1 if from_path is None else from_path) \
+                or size > _LARGEST_FROM_BYTES
+            with chunked_file(Payload(seed + index, size), f"chunked-{size}.txt") as file:
+                run = _ChunkedCheck(uploader, checker, client, file, _call(
+                    file, part_size, with_md5, as_path), part_limit, steps)
+                failure = None
+                try:
+                    run.run()
+                except ConformanceFailure as raised:
+                    failure = raised
+                finally:
+                    run.cleanup()  # before the finding is made: its steps show the cancel
+                if failure is not None:
+                    failure.steps = list(steps)
+                    finding = failure.to_finding(source)
+                    checker.recorder.failed(finding)
+                    findings.append(finding)
     finally:
         checker.current_steps = saved_steps
     return findings
 
 
+def _call(file: ChunkedFile, part_size: int | None, with_md5: bool,
+          from_path: bool) -> ChunkedCall:
+    return ChunkedCall(file.path, file.size, "text/plain", "assistants", part_size,
+                       file.md5 if with_md5 else None, from_path,
+                       max_requests=request_bound(file.size, part_size))
+
+
+def describe_call(call: ChunkedCall) -> str:
+    """The call as a step shows it: upload_file_chunked(2500 bytes from a file, ...)."""
+    declared = "" if call.declared_bytes is None else f", bytes={call.declared_bytes}"
+    part_size = "default" if call.part_size is None else call.part_size
+    return (f"upload_file_chunked({call.size} bytes from "
+            f"{'a file' if call.from_path else 'bytes'}, part_size={part_size}{declared}, "
+            f"md5={'given' if call.md5 else 'none'})")
+
+
+def cancel_left_pending(client: TargetClient, reading: Reading | None, steps: list[str]) -> None:
+    """Cancels the uploads a helper's run left pending, each in a step."""
+    for upload in reading.left_pending if reading is not None else ():
+        answer = client.request("POST", f"/uploads/{quote(upload, safe='')}/cancel")
+        steps.append(f"  cancel {upload} (left pending by the helper) -> {answer.status}")
+
+
 class _ChunkedCheck:
     def __init__(self, uploader: SdkAdapter, checker: Checker, client: TargetClient,
-                 data: bytes, part_size: int, with_md5: bool, from_path: bool,
+                 file: ChunkedFile, call: ChunkedCall, part_limit: int,
                  steps: list[str]) -> None:
         self.uploader, self.checker, self.client = uploader, checker, client
-        self.data, self.part_size, self.from_path, self.steps = data, part_size, from_path, steps
-        self.md5 = hashlib.md5(data).hexdigest() if with_md5 else None
-        self.filename = f"chunked-{len(data)}.txt"
-        self.upload_id: str | None = None
-        self.completed = False
+        self.file, self.call, self.steps = file, call, steps
+        if call.part_size is None:
+            self.part_limit, self.limit_label = part_limit, (
+                f"more than the API's part limit of {part_limit} bytes, with the helper's "
+                "default part size")
+        else:
+            self.part_limit, self.limit_label = call.part_size, f"part size {call.part_size}"
+        self.reading: Reading | None = None
+        self.error: str | None = None  # what the helper raised
 
     def run(self) -> None:
-        size, check = len(self.data), self.checker
-        run = self.uploader.upload_file_chunked(
-            self.data, filename=self.filename, mime_type="text/plain", purpose="assistants",
-            part_size=self.part_size, md5=self.md5, from_path=self.from_path)
-        self.steps.append(f"upload_file_chunked({size} bytes from "
-                          f"{'a file' if self.from_path else 'bytes'}, part_size="
-                          f"{self.part_size}, md5={'given' if self.md5 else 'none'}) -> "
+        size, check, call = self.file.size, self.checker, self.call
+        run = self.uploader.upload_file_chunked(call)
+        self.error = run.error
+        self.steps.append(f"{describe_call(call)} -> "
                           f"{run.status if run.status is not None else run.error}")
         self.steps += [f"  {e.method} {e.url} -> {e.status}" for e in run.exchanges]
+        if run.records is not None:
+            self.reading = read_requests(
+                run.records, self.client.base_url, self.file, part_limit=self.part_limit,
+                limit_label=self.limit_label, md5=call.md5)
+        if was_stopped(run, call):
+            check.fail(CHUNKED_REQUIREMENT, f"{self.uploader.name}: the chunked upload of "
+                       f"{size} bytes did not end: the suite stopped it at its request "
+                       f"#{len(run.records or [])}")
+            return
         if run.records:
             self._held(self.uploader.result_check(f"the chunked upload of {size} bytes",
                                                   run.result_problems, run.exchanges))
         blame = CHUNKED_REQUIREMENT
-        if run.records is not None:
-            refused = self._check_requests(run.records)
-            blame = "COMPLETE-VALID"  # the SDK did its part: what follows is the target's
-            if refused is not None:
-                self._refused(*refused)
+        if self.reading is not None:
+            if not self._check_requests(self.reading):
                 return
+            blame = "COMPLETE-VALID"  # the SDK did its part: what follows is the target's
         elif run.status is None or not 200 <= run.status < 300:
             if size == 0:
                 check.recorder.observe("OPEN-EMPTY-UPLOAD",
@@ -122,81 +184,40 @@ class _ChunkedCheck:
         self._check_content(str(file.get("id")), blame)
         check.ok(CHUNKED_REQUIREMENT)
 
-    def _check_requests(self, records: list[HttpRecord]) -> tuple[str, int | None] | None:
-        """Checks the sequence the helper sent; the refused (operation, status), if any."""
-        size, base_url = len(self.data), self.client.base_url
-        problems: list[str] = []
-        operations = [_operation_of(r.sent, base_url) for r in records]
-        if not records or operations[0] != "createUpload":
-            self.checker.fail(CHUNKED_REQUIREMENT, f"the chunked upload began with "
-                              f"{operations[0] if records else 'no request'}, not a create")
-            return _UNUSABLE
-        create = records[0]
-        want = {"bytes": size, "filename": self.filename, "mime_type": "text/plain",
-                "purpose": "assistants"}
-        self._request("the chunked upload's create", [create],
-                                 Intended("createUpload", body=want))
-        if create.status != 200 or not isinstance(create.json, dict):
-            return "createUpload", create.status
-        self.upload_id = upload_id = str(create.json.get("id"))
-        offset, part_ids = 0, []
-        index = 1
-        while index < len(records) and operations[index] == "addUploadPart":
-            record = records[index]
-            self._request(f"the chunked upload's part #{index}", [record],
-                                     Intended("addUploadPart", upload_id))
-            data = next((f for f in record.sent.form or [] if f.name == "data"), None)
-            if data is not None:
-                expected = self.data[offset : offset + data.size]
-                if not 0 < data.size <= self.part_size:
-                    problems.append(f"part #{index} holds {data.size} bytes (part size "
-                                    f"{self.part_size})")
-                if hashlib.md5(expected).hexdigest() != data.md5 or len(expected) != data.size:
-                    problems.append(f"part #{index} does not hold the file's bytes "
-                                    f"{offset}..{offset + data.size} (parts out of order?)")
-                offset += data.size
-            if record.status != 200 or not isinstance(record.json, dict):
-                self._fail_if(problems)
-                return "addUploadPart", record.status
-            part_ids.append(record.json.get("id"))
-            index += 1
-        if offset != size:
-            problems.append(f"the parts hold {offset} of the file's {size} bytes")
-        rest = operations[index:]
-        if rest != ["completeUpload"]:
-            problems.append(f"after the parts it sent {rest or 'nothing'}, not one completion")
-            self._fail_if(problems)
-            return _UNUSABLE
-        complete = records[index]
-        self._request("the chunked upload's completion", [complete],
-                                 Intended("completeUpload", upload_id))
-        sent = complete.sent.json if isinstance(complete.sent.json, dict) else {}
-        if sent.get("part_ids") != part_ids:
-            problems.append(f"the completion lists part_ids {sent.get('part_ids')}, but the "
-                            f"parts were sent as {part_ids}")
-        if sent.get("md5") != self.md5:
-            problems.append(f"the completion's md5 is {sent.get('md5')!r}, not {self.md5!r}")
-        self._fail_if(problems)
-        if complete.status != 200:
-            return "completeUpload", complete.status
-        self.completed = True
-        return None
+    def _check_requests(self, reading: Reading) -> bool:
+        """Holds the helper's requests to the document and to the chunked rules; whether
+        the run went through (False: a refusal, or a fault already reported)."""
+        if reading.create is not None:
+            want = {"bytes": self.file.size, "filename": self.call.filename,
+                    "mime_type": self.call.mime_type, "purpose": self.call.purpose}
+            self._request("the chunked upload's create", reading.create,
+                          Intended("createUpload", body=want))
+        upload_id = reading.upload_id or ""
+        for index, record in enumerate(reading.parts, start=1):
+            self._request(f"the chunked upload's part #{index}", record,
+                          Intended("addUploadPart", upload_id))
+        if reading.completion is not None:
+            self._request("the chunked upload's completion", reading.completion,
+                          Intended("completeUpload", upload_id))
+        if reading.problems:
+            raised = f"; it raised {self.error}" if self.error and not reading.records else ""
+            self.checker.fail(CHUNKED_REQUIREMENT, f"{self.uploader.name}: the chunked upload "
+                              f"of {self.file.size} bytes: {'; '.join(reading.problems[:4])}"
+                              f"{raised}")
+            return False
+        if reading.refused is not None:
+            self._refused(*reading.refused)
+            return False
+        return not reading.unusable
 
-    def _request(self, what: str, records: list[HttpRecord], intended: Intended) -> None:
-        self._held(self.uploader.request_check(what, records, intended))
+    def _request(self, what: str, record: HttpRecord, intended: Intended) -> None:
+        self._held(self.uploader.request_check(what, [record], intended))
 
     def _held(self, check: SdkCheck) -> None:
         held(self.checker, check)
 
-    def _fail_if(self, problems: list[str]) -> None:
-        if problems:
-            self.checker.fail(CHUNKED_REQUIREMENT, f"{self.uploader.name}: the chunked upload "
-                              f"of {len(self.data)} bytes: {'; '.join(problems[:4])}")
-
     def _refused(self, operation: str, status: int | None) -> None:
-        if operation == _UNUSABLE[0]:
-            return  # already reported
-        if len(self.data) == 0 and operation == "completeUpload" and status is not None \
+        if self.file.size == 0 and operation == "completeUpload" and status is not None \
                 and 400 <= status < 500:
             self.checker.recorder.observe(
                 "OPEN-EMPTY-UPLOAD", f"an empty file by the SDK's helper: refused ({status})")
@@ -204,7 +225,7 @@ class _ChunkedCheck:
         requirement = "NO-SERVER-ERROR" if status is None or status >= 500 else \
             _REFUSED_AS[operation]
         self.checker.fail(requirement, f"the target answered {status} to the {operation} of "
-                          f"the SDK's chunked upload of {len(self.data)} bytes, a valid request")
+                          f"the SDK's chunked upload of {self.file.size} bytes, a valid request")
 
     def _check_content(self, file_id: str, blame: str) -> None:
         digest, size = hashlib.md5(), 0
@@ -219,9 +240,9 @@ class _ChunkedCheck:
             return
         self.steps.append(f"GET /files/{file_id}/content -> 200, {size} bytes")
         requirement = "CONTENT-BYTES" if blame != CHUNKED_REQUIREMENT else blame
-        self._expect(digest.hexdigest() == hashlib.md5(self.data).hexdigest(), requirement,
+        self._expect(digest.hexdigest() == self.file.md5, requirement,
                      f"the file of the chunked upload holds {size} bytes with md5 "
-                     f"{digest.hexdigest()}, not the {len(self.data)} bytes uploaded")
+                     f"{digest.hexdigest()}, not the {self.file.size} bytes uploaded")
 
     def _expect(self, condition: bool, requirement: str, message: str) -> None:
         # The SDK's requirement counts one pass per run (at its end); the target's, per check.
@@ -232,19 +253,5 @@ class _ChunkedCheck:
 
     def cleanup(self) -> None:
         # A run that stopped half-way leaves its upload pending: cancel it.
-        if self.upload_id is not None and not self.completed:
-            self.client.request("POST", f"/uploads/{quote(self.upload_id, safe='')}/cancel")
-
-
-def _operation_of(sent: SentRequest, base_url: str) -> str | None:
-    base = [s for s in urlsplit(base_url).path.split("/") if s]
-    path = [s for s in urlsplit(sent.url).path.split("/") if s][len(base):]
-    if sent.method.upper() != "POST" or not path or path[0] != "uploads":
-        return None
-    if len(path) == 1:
-        return "createUpload"
-    if len(path) == 3:
-        return {"parts": "addUploadPart", "complete": "completeUpload",
-                "cancel": "cancelUpload"}.get(path[2])
-    return None
+        cancel_left_pending(self.client, self.reading, self.steps)
 

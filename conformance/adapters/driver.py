@@ -25,6 +25,7 @@ from conformance.adapters.driver_pipe import Connection, DriverError, temporary_
 from conformance.adapters.sdk_capabilities import from_driver
 from conformance.adapters.sdk_checks import error_body_problems, json_mismatches
 from conformance.adapters.sdk_records import (
+    ChunkedCall,
     FormField,
     HttpRecord,
     SentRequest,
@@ -32,6 +33,7 @@ from conformance.adapters.sdk_records import (
     render_exchange,
 )
 from conformance.adapters.sdk_template import SdkAdapter, SdkOutcome, Sink, json_or_none
+from conformance.adapters.sdk_users import users_timeout
 from conformance.checks import Answer
 from conformance.client import MISSING
 from conformance.evidence import REDACTED, Redactor
@@ -70,13 +72,15 @@ class DriverAdapter(SdkAdapter):
         super().__init__(base_url, api_key, sink=sink, fallback=fallback)
         self.inline_limit = inline_limit
         self.reply_timeout = timeout + REPLY_MARGIN_S
+        self.users_reply_timeout = users_timeout(timeout) + REPLY_MARGIN_S
         self._redactor = Redactor(api_key)
         self._connection = Connection(command, self._redactor, cwd=cwd, env=env)
         self.command = self._connection.command
         try:
             ready = self._connection.request(
                 {"type": "hello", "protocol": PROTOCOL_VERSION, "base_url": self.base_url,
-                 "api_key": api_key, "timeout_s": timeout}, hello_timeout, "the hello")
+                 "api_key": api_key, "timeout_s": timeout,
+                 "users_timeout_s": users_timeout(timeout)}, hello_timeout, "the hello")
             self._accept(ready)
         except BaseException:
             self._connection.close()
@@ -155,16 +159,19 @@ class DriverAdapter(SdkAdapter):
         return self._operation(what, intended, lambda: self._outcome(self._call(op, args)),
                                fallback)
 
-    def call_driver(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        """One operation's well-formed reply, unchecked (for `driver_users`)."""
-        return self._call(op, args)
+    def call_users_client(self, op: str, args: dict[str, Any], attempts: int) -> dict[str, Any]:
+        """The well-formed reply of an operation on the driver's users' client (for
+        `driver_users`): a call that may make `attempts` requests, each up to its timeout."""
+        return self._call(op, args, self.users_reply_timeout * attempts)
 
     def records_of(self, reply: dict[str, Any]) -> list[HttpRecord] | None:
         """The exchanges a reply reports, recorded into the suite's log."""
         return self._records(reply)
 
-    def _call(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        reply = self._connection.request({"op": op, "args": args}, self.reply_timeout, op)
+    def _call(self, op: str, args: dict[str, Any],
+              timeout: float | None = None) -> dict[str, Any]:
+        reply = self._connection.request({"op": op, "args": args},
+                                         timeout or self.reply_timeout, op)
         error = reply.get("error")
         succeeded = reply.get("ok") is True and "result" in reply
         failed = reply.get("ok") is False and isinstance(error, dict) \
@@ -319,17 +326,18 @@ class DriverAdapter(SdkAdapter):
 
     # -- the chunked helper, when the SDK has one --
 
-    def run_chunked(self, data: bytes, *, filename: str, mime_type: str, purpose: str,
-                    part_size: int, md5: str | None, from_path: bool) -> SdkOutcome:
+    def run_chunked(self, call: ChunkedCall) -> SdkOutcome:
         if not self.capabilities.chunked_upload:
             raise self._error(f"{self.name} has no chunked upload helper")
-        with temporary_file([data]) as path:  # a driver always gets the file as a path
-            args: dict[str, Any] = {"path": path, "filename": filename, "bytes": len(data),
-                                    "mime_type": mime_type, "purpose": purpose,
-                                    "part_size": part_size}
-            if md5:
-                args["md5"] = md5
-            return self._outcome(self._call("upload_file_chunked", args))
+        # A driver always gets the file as a path; no part_size: the SDK's default.
+        args: dict[str, Any] = {"path": str(call.path), "filename": call.filename,
+                                "bytes": call.bytes_argument, "mime_type": call.mime_type,
+                                "purpose": call.purpose}
+        if call.part_size is not None:
+            args["part_size"] = call.part_size
+        if call.md5:
+            args["md5"] = call.md5
+        return self._outcome(self._call("upload_file_chunked", args))
 
 
 def _own_error(error: Mapping[str, Any]) -> bool:

@@ -1,7 +1,8 @@
 """A driver's SDK as its users build it: the retry-safety scenario through a driver.
 
 A driver that says `"users_client": true` in its ready message keeps a second client, built
-with its SDK's defaults (its own HTTP stack and retries; only the timeout is the suite's),
+with its SDK's defaults (its own HTTP stack and retries; only the timeout is the suite's,
+the hello's `users_timeout_s`),
 and runs an operation on it when the operation's args carry `"users_client": {...}`. With
 `"lose_first_answer": true` its HTTP hook withholds the answer to the call's first request:
 the request reaches the target, its answer is read and reported, and the SDK is told the
@@ -20,6 +21,8 @@ from conformance.adapters.sdk_template import SdkOutcome
 from conformance.adapters.sdk_users import SdkCall
 
 __all__ = ["DriverUsers", "users_client_problem"]
+
+_SDK_ATTEMPTS = 3  # the official SDKs' default: a request and two retries
 
 
 def users_client_problem(adapter: DriverAdapter) -> str | None:
@@ -59,8 +62,8 @@ class DriverUsers:
 
     def _call(self, op: str, args: dict[str, Any], lose_first: bool) -> SdkCall:
         adapter = self._adapter
-        reply = adapter.call_driver(op, {**args, "users_client": {
-            "lose_first_answer": lose_first}})
+        reply = adapter.call_users_client(op, {**args, "users_client": {
+            "lose_first_answer": lose_first}}, attempts=_SDK_ATTEMPTS)
         records = adapter.records_of(reply) or []
         error = None if reply["ok"] else reply.get("error") or {}
         withheld = reply.get("withheld")

@@ -13,10 +13,8 @@ adapter does.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from enum import Enum
-from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
@@ -34,6 +32,7 @@ from conformance.adapters.sdk_checks import (
     expected_error_class,
     json_mismatches,
 )
+from conformance.adapters.sdk_records import ChunkedCall
 from conformance.adapters.sdk_template import (
     REQUEST_REQUIREMENT,
     SdkAdapter,
@@ -43,6 +42,7 @@ from conformance.adapters.sdk_template import (
 from conformance.adapters.sdk_wire import (
     CAPTURE,
     AsyncRecordingTransport,
+    CallStopped,
     Capture,
     LoopThread,
     PayloadReader,
@@ -288,20 +288,31 @@ class OpenAIPythonAdapter(SdkAdapter):
 
     # -- the chunked helper --
 
-    def run_chunked(self, data: bytes, *, filename: str, mime_type: str, purpose: str,
-                    part_size: int, md5: str | None, from_path: bool) -> SdkOutcome:
-        """Runs `uploads.upload_file_chunked` on `data` (given as bytes, or as a file)."""
+    stops_runaway_helpers = True
+
+    def run_chunked(self, call: ChunkedCall) -> SdkOutcome:
+        """Runs `uploads.upload_file_chunked` on the call's file (as a path, or as bytes),
+        stopping it at its `max_requests`-th request."""
         omit = getattr(self.openai, "omit", getattr(self.openai, "NOT_GIVEN", None))
-        kwargs: dict[str, Any] = {"mime_type": mime_type, "purpose": purpose,
-                                  "part_size": part_size, "md5": md5 if md5 else omit}
-        with tempfile.TemporaryDirectory(prefix="uploads-conformance-") as folder:
-            if from_path:
-                path = Path(folder) / filename
-                path.write_bytes(data)
-                kwargs["file"] = path
-            else:
-                kwargs.update(file=data, filename=filename, bytes=len(data))
-            return self._run(lambda sdk: self.call_upload_file_chunked(sdk, **kwargs))
+        kwargs: dict[str, Any] = {"mime_type": call.mime_type, "purpose": call.purpose,
+                                  "md5": call.md5 if call.md5 else omit}
+        if call.part_size is not None:  # else none at all, as a user relying on the default
+            kwargs["part_size"] = call.part_size
+        if call.from_path:
+            kwargs["file"] = call.path
+            if call.declared_bytes is not None:
+                kwargs["bytes"] = call.declared_bytes
+        else:
+            kwargs.update(file=call.path.read_bytes(), filename=call.filename,
+                          bytes=call.bytes_argument)
+        capture = Capture(call.max_requests)
+        result, error = None, None
+        try:
+            result = self._invoke(capture,
+                                  lambda sdk: self.call_upload_file_chunked(sdk, **kwargs))
+        except (Exception, CallStopped) as raised:
+            error = raised
+        return SdkOutcome(capture.records, result, error)
 
 
 class OpenAIPythonAsyncAdapter(OpenAIPythonAdapter):

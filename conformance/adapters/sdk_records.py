@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
+from pathlib import Path
 from typing import Any, Final
 
 from conformance.client import MISSING, AnswerBasics
@@ -30,6 +31,7 @@ from conformance.evidence import (
 from conformance.results import Exchange
 
 __all__ = [
+    "ChunkedCall",
     "ChunkedRun",
     "FormField",
     "HttpRecord",
@@ -134,6 +136,37 @@ class SdkAnswer(AnswerBasics):
     def __repr__(self) -> str:
         return (f"SdkAnswer({self.exchange.method} {self.exchange.url} -> {self.status}, "
                 f"sdk_error={type(self.sdk_error).__name__ if self.sdk_error else None})")
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkedCall:
+    """What one run of an SDK's chunked upload helper is given.
+
+    The file is on disk at `path` (its name is the upload's filename); the helper gets the
+    path, or with `from_path` False the file's bytes (read from it: small files only).
+    `part_size` None leaves the helper its default, as a user who gives none does.
+    `declared_bytes` is a `bytes=` argument that differs from the file's size (None: the
+    size, where the helper needs one). Past `max_requests` requests the adapter stops the
+    helper, if it can (`SdkAdapter.stops_runaway_helpers`): a helper that never ends.
+    """
+
+    path: Path
+    size: int
+    mime_type: str
+    purpose: str
+    part_size: int | None
+    md5: str | None
+    from_path: bool
+    declared_bytes: int | None = None
+    max_requests: int | None = None
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+    @property
+    def bytes_argument(self) -> int:
+        return self.size if self.declared_bytes is None else self.declared_bytes
 
 
 @dataclass(slots=True)

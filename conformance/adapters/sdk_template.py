@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from conformance.adapters.base import Adapter, Capabilities
 from conformance.adapters.sdk_checks import SdkChecks, request_problems
-from conformance.adapters.sdk_records import ChunkedRun, HttpRecord, SdkAnswer
+from conformance.adapters.sdk_records import ChunkedCall, ChunkedRun, HttpRecord, SdkAnswer
 from conformance.checks import Answer, Checker
 from conformance.evidence import Redactor
 from conformance.openapi.judge import Intended, RequestJudge
@@ -132,8 +132,11 @@ class SdkAdapter(Adapter):
         (only asked when its HTTP is not seen: seen, an error with no request sent is one)."""
         return False
 
-    def run_chunked(self, data: bytes, *, filename: str, mime_type: str, purpose: str,
-                    part_size: int, md5: str | None, from_path: bool) -> SdkOutcome:
+    # Whether run_chunked stops a helper at its call's `max_requests` (one that never ends
+    # is then reported; an adapter that cannot stop one is not given arguments that may).
+    stops_runaway_helpers: bool = False
+
+    def run_chunked(self, call: ChunkedCall) -> SdkOutcome:
         """Runs the SDK's chunked upload helper (when `capabilities.chunked_upload`)."""
         raise NotImplementedError(f"{self.name} has no chunked upload helper")
 
@@ -206,15 +209,12 @@ class SdkAdapter(Adapter):
                 for check in checks:
                     held(checker, check)
 
-    def upload_file_chunked(self, data: bytes, *, filename: str, mime_type: str, purpose: str,
-                            part_size: int, md5: str | None, from_path: bool) -> ChunkedRun:
-        """Runs the SDK's chunked upload helper on `data` (given as bytes, or as a file).
+    def upload_file_chunked(self, call: ChunkedCall) -> ChunkedRun:
+        """Runs the SDK's chunked upload helper on the call's file (as bytes, or as a path).
 
         The run is not checked here: `chunked.check_chunked_upload` holds it to the rules.
         """
-        outcome = self.run_chunked(data, filename=filename, mime_type=mime_type,
-                                   purpose=purpose, part_size=part_size, md5=md5,
-                                   from_path=from_path)
+        outcome = self.run_chunked(call)
         records = outcome.records
         if records:
             status, body = records[-1].status, records[-1].json

@@ -7,8 +7,8 @@ transport of the SDK's own HTTP client is wrapped, after the SDK built it, so th
 request is recorded (as the adapters record theirs) and one answer can be *withheld*. The
 request reaches the target and takes effect; its answer is read, recorded, and then the SDK
 is told the connection broke, as a proxy or a flaky network would. What the SDK does next
-(retry or not) is what its users get. Only the timeout is the run's (the SDK's is ten
-minutes): a target that hangs must not hang the run.
+(retry or not) is what its users get. Only the timeout is the run's, at most 5 s (the
+SDK's is ten minutes): a target that hangs must not hang the run.
 
 Reaching the SDK's transport means two private attributes, the SDK client's `_client` and
 the HTTP client's `_transport` (and `_mounts`), unchanged across every `openai` release
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final, Protocol
 
-from conformance.adapters.sdk_records import HttpRecord
+from conformance.adapters.sdk_records import HttpRecord, SentRequest
 from conformance.adapters.sdk_wire import (
     CAPTURE,
     AsyncRecordingTransport,
@@ -34,13 +34,23 @@ from conformance.adapters.sdk_wire import (
     Wire,
     http_library,
 )
+from conformance.client import MISSING
 from conformance.evidence import Redactor
 from conformance.results import Exchange
 
-__all__ = ["LOST_ANSWER", "SdkCall", "Unobservable", "UsersClient", "UsersSdk", "users_sdk"]
+__all__ = ["LOST_ANSWER", "SdkCall", "Unobservable", "UsersClient", "UsersSdk",
+           "repeat_differences", "users_sdk", "users_timeout"]
 
 LOST_ANSWER: Final = "the answer was lost on its way back (withheld by the suite)"
 _CALL_LIMIT_S: Final = 60.0  # building or closing an async client
+# The users' client's timeout, at most: the scenario's requests are a few bytes each, and
+# an SDK whose retry hangs (a stream body used up by the first attempt) hangs that long.
+USERS_TIMEOUT_S: Final = 5.0
+
+
+def users_timeout(run_timeout: float) -> float:
+    """The timeout an SDK built as its users build it is given in a run."""
+    return min(run_timeout, USERS_TIMEOUT_S)
 
 
 @dataclass(slots=True)
@@ -233,6 +243,7 @@ def users_sdk(openai: ModuleType, base_url: str, api_key: str | None, *,
     Raises what the SDK raised while being built (an old SDK beside a newer HTTP library
     can fail there: that is what its users meet), or `Unobservable`.
     """
+    timeout = users_timeout(timeout)
     kwargs: dict[str, Any] = {"api_key": api_key, "base_url": base_url, "timeout": timeout}
     kwargs.update({k: v for k, v in identity.items() if v is not None})
     redactor = Redactor(api_key)
@@ -272,3 +283,28 @@ def _wrap(sdk: Any, wrapper: Callable[[Any], Any]) -> None:
         for pattern, transport in list(mounts.items()):
             if transport is not None:
                 mounts[pattern] = wrapper(transport)
+
+
+def repeat_differences(first: SentRequest, again: SentRequest) -> list[str]:
+    """How a request sent again differs from the first: its method, URL or body (a form's
+    fields by name, filename, size and md5). Headers may differ (a retry count)."""
+    found = []
+    if (again.method, again.url) != (first.method, first.url):
+        found.append(f"{again.method} {again.url}, not {first.method} {first.url}")
+    if again.json != first.json:
+        found.append(f"the JSON body {again.json_text[:120] or 'none'}, not "
+                     f"{first.json_text[:120] or 'none'}")
+    if _form(again) != _form(first):
+        found.append(f"the body {_form(again) or f'of {again.body_size} bytes'}, not "
+                     f"{_form(first) or f'of {first.body_size} bytes'}")
+    elif first.form is None and first.json is MISSING and again.body_size != first.body_size:
+        found.append(f"a body of {again.body_size} bytes, not {first.body_size}")
+    return found
+
+
+def _form(sent: SentRequest) -> str:
+    if sent.form is None:
+        return ""
+    return "a form of " + ", ".join(f"{f.name!r} ({f.size} bytes, md5 {f.md5[:8]})"
+                                    for f in sent.form)
+

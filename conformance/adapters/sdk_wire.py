@@ -16,7 +16,7 @@ import io
 import os
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import ModuleType
 from typing import Any
@@ -32,8 +32,8 @@ from conformance.evidence import Redactor
 from conformance.results import Exchange
 from strategies.payloads import BLOCK_SIZE, Payload
 
-__all__ = ["CAPTURE", "AsyncRecordingTransport", "Capture", "LoopThread", "PayloadReader",
-           "RecordingTransport", "Wire", "http_library"]
+__all__ = ["CAPTURE", "AsyncRecordingTransport", "CallStopped", "Capture", "LoopThread",
+           "PayloadReader", "RecordingTransport", "Wire", "http_library"]
 
 # --- parts as files -----------------------------------------------------------------------
 
@@ -101,16 +101,27 @@ class PayloadReader(io.RawIOBase):
 # --- recording the SDK's HTTP ---------------------------------------------------------
 
 
-class Capture:
-    """The records of one SDK call, in the order its requests were sent."""
+class CallStopped(BaseException):
+    """Raised from the transport to end an SDK call at its Capture's limit: not an
+    Exception, so that neither the SDK (which may wrap a transport's errors) nor a helper
+    that retries whatever fails can swallow it."""
 
-    def __init__(self) -> None:
+
+class Capture:
+    """The records of one SDK call, in the order its requests were sent. With a `limit`,
+    the call is stopped (CallStopped) once it has sent that many: a helper that never ends."""
+
+    def __init__(self, limit: int | None = None) -> None:
         self.records: list[HttpRecord] = []
+        self.limit = limit
         self._lock = threading.Lock()
 
     def add(self, record: HttpRecord) -> None:
         with self._lock:
             self.records.append(record)
+            count = len(self.records)
+        if self.limit is not None and count >= self.limit:
+            raise CallStopped(f"stopped by the suite at its request #{count}")
 
 
 # Which call a request belongs to: set around each SDK call (in the calling thread, or in
@@ -119,8 +130,23 @@ CAPTURE: contextvars.ContextVar[Capture | None] = contextvars.ContextVar(
     "sdk_capture", default=None)
 
 
+# A part the SDK holds whole (its chunked helper reads 64 MiB at once) goes out, and is
+# scanned, this much at a time: one 64 MiB chunk would be copied whole by the scanner's
+# buffer and by asyncio's socket buffer.
+_SLICE = 1 << 20
+
+
+def _slices(chunk: bytes) -> Iterator[bytes]:
+    if len(chunk) <= _SLICE:
+        yield chunk
+        return
+    for start in range(0, len(chunk), _SLICE):
+        yield chunk[start : start + _SLICE]
+
+
 class ScannedStream:
-    """A multipart request body passed through a MultipartScanner on its way out."""
+    """A multipart request body passed through a MultipartScanner on its way out (the
+    same bytes, in slices of at most a MiB)."""
 
     def __init__(self, original: Any, content_type: str) -> None:
         self._original = original
@@ -129,14 +155,16 @@ class ScannedStream:
 
     def __iter__(self) -> Any:
         for chunk in self._original:
-            self.scanner.feed(chunk)
-            yield chunk
+            for piece in _slices(chunk):
+                self.scanner.feed(piece)
+                yield piece
         self.scanner.close()
 
     async def __aiter__(self) -> Any:
         async for chunk in self._original:
-            self.scanner.feed(chunk)
-            yield chunk
+            for piece in _slices(chunk):
+                self.scanner.feed(piece)
+                yield piece
         self.scanner.close()
 
     def rescan(self) -> None:

@@ -9,7 +9,9 @@ timeout) and used twice:
   must work (an old SDK beside a newer HTTP library can fail at `OpenAI()` already);
 - each operation once more, with its answer withheld after the target took the request,
   as a broken connection would. The SDK retries it (no idempotency key is part of the
-  Uploads API). What its user is then shown must be true of the target:
+  Uploads API). It must send the same request again (SDK-RETRY-SAME-REQUEST: a part's
+  bytes included, which a stream consumed by the first attempt is not), and what its user
+  is then shown must be true of the target:
   SDK-RETRY-NO-DUPLICATE, one upload for a create (not a second one left pending, unseen)
   and a part that completes the upload with its bytes; SDK-RETRY-TRUTHFUL, nothing that
   took effect (a create, a part, even the one that fills the upload, a completion, a
@@ -35,7 +37,13 @@ from conformance.adapters.driver import DriverAdapter
 from conformance.adapters.driver_users import DriverUsers, users_client_problem
 from conformance.adapters.sdk_python import OpenAIPythonAdapter, OpenAIPythonAsyncAdapter
 from conformance.adapters.sdk_template import SdkCheck, held
-from conformance.adapters.sdk_users import SdkCall, Unobservable, UsersClient, users_sdk
+from conformance.adapters.sdk_users import (
+    SdkCall,
+    Unobservable,
+    UsersClient,
+    repeat_differences,
+    users_sdk,
+)
 from conformance.checks import Answer
 from conformance.exerciser import Exerciser, scenario
 from conformance.results import Exchange
@@ -46,7 +54,8 @@ from strategies.payloads import Payload, concat_md5
 DEFAULTS: Final = "SDK-DEFAULTS"
 NO_DUPLICATE: Final = "SDK-RETRY-NO-DUPLICATE"
 TRUTHFUL: Final = "SDK-RETRY-TRUTHFUL"
-RETRIES: Final = (NO_DUPLICATE, TRUTHFUL)
+SAME_REQUEST: Final = "SDK-RETRY-SAME-REQUEST"
+RETRIES: Final = (SAME_REQUEST, NO_DUPLICATE, TRUTHFUL)
 NO_SDK: Final = "the run has no SDK: its answers cannot be withheld"
 PART_BYTES: Final = 8
 _CREATE = {**VALID_CREATE, "bytes": PART_BYTES, "filename": "retry-safety.txt"}
@@ -174,9 +183,31 @@ class _Case:
         self.ex.step(f"{what} through the SDK's defaults, the answer "
                      f"({lost.status if lost else 'none'}) withheld; {attempts} request(s) "
                      f"sent in all -> {call.shown}")
-        if lost is None or lost.status != 200 or not isinstance(lost.json, dict):
+        for record in call.records:  # what it made, whatever it was shown: left to cancel
+            body = record.json if record.status == 200 else None
+            if isinstance(body, dict) and body.get("object") == "upload" \
+                    and body.get("status") == "pending" and isinstance(body.get("id"), str):
+                self.pending.add(body["id"])
+        if lost is None:
+            return None
+        self._same_request_again(call)
+        if lost.status != 200 or not isinstance(lost.json, dict):
             return None
         return call
+
+    def _same_request_again(self, call: SdkCall) -> None:
+        """SDK-RETRY-SAME-REQUEST: what the SDK sent again is the request it sent."""
+        first = call.records[0].sent
+        for attempt, record in enumerate(call.records[1:], start=2):
+            differences = repeat_differences(first, record.sent)
+            if differences:
+                self.fail(SAME_REQUEST, f"{self.name} whose answer was lost was sent again, "
+                          f"but attempt {attempt} is another request: "
+                          f"{'; '.join(differences)}"
+                          + (f"; its answer: {record.exchange.error}" if record.status is None
+                             and record.exchange.error else ""))
+        if len(call.records) > 1:
+            self.ok(SAME_REQUEST)
 
     def cleanup(self) -> None:
         for upload in sorted(self.pending):  # a completed one refuses: no matter
@@ -200,7 +231,6 @@ def _lost_create(case: _Case) -> None:
         return
     made = {r.json["id"] for r in call.records
             if r.status == 200 and isinstance(r.json, dict) and isinstance(r.json.get("id"), str)}
-    case.pending.update(made)
     sent = f"sent {len(call.records)} time(s), {len(made)} upload(s) made"
     if _told_refused(case, call, sent):
         return
@@ -316,9 +346,9 @@ def _told_refused(case: _Case, call: SdkCall, sent: str, outcome: str = "") -> b
 _CASES: Final[tuple[tuple[str, tuple[str, ...], Callable[[_Case], None]], ...]] = (
     ("a create", RETRIES, _lost_create),
     ("the first of two parts", RETRIES, _lost_first_part),
-    ("the part that fills the upload", (TRUTHFUL,), _lost_last_part),
-    ("a completion", (TRUTHFUL,), _lost_completion),
-    ("a cancel", (TRUTHFUL,), _lost_cancel))
+    ("the part that fills the upload", (SAME_REQUEST, TRUTHFUL), _lost_last_part),
+    ("a completion", (SAME_REQUEST, TRUTHFUL), _lost_completion),
+    ("a cancel", (SAME_REQUEST, TRUTHFUL), _lost_cancel))
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

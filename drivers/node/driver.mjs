@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import OpenAI, { toFile } from 'openai';
 import { VERSION } from 'openai/version';
 
@@ -22,6 +23,7 @@ const OPERATIONS = ['create', 'add_part', 'complete', 'cancel'];
 
 const exchanges = new AsyncLocalStorage(); // the OperationRecord of the operation running
 let client = null;
+let usersClient = null; // the SDK as its users build it (docs/sdk-drivers.md), or null
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + '\n');
@@ -264,11 +266,59 @@ async function recordingFetch(url, init = {}) {
   }
 }
 
+// The users' client's fetch: the SDK's own default (node-fetch in 4.x, the global fetch
+// later), only looked at. Each exchange is recorded; with `lose_first_answer` the first
+// answer is read, recorded, and then withheld: the SDK is told the connection failed, as
+// fetch tells it (`TypeError: fetch failed`), and does what it does.
+function observingFetch(inner) {
+  return async (url, init = {}) => {
+    const observed = observeBody(init);
+    const { body } = observed.init;
+    const sent = body && typeof body[Symbol.asyncIterator] === 'function'
+      ? { ...observed.init, body: Readable.from(body) } // what either fetch takes as a stream
+      : observed.init;
+    const record = exchanges.getStore();
+    const entry = {
+      method: String(init.method ?? 'GET').toUpperCase(),
+      url: String(url),
+      headers: Object.fromEntries(new Headers(init.headers ?? {}).entries()),
+      body: { kind: 'none' },
+      status: null,
+      response_headers: {},
+      response_body: '',
+      error: null,
+      duration_s: 0,
+    };
+    record?.add(entry, observed.describe);
+    const started = performance.now();
+    let response;
+    try {
+      response = await inner(url, sent);
+      entry.status = response.status;
+      entry.response_headers = Object.fromEntries(response.headers.entries());
+      entry.response_body = await response.clone().text();
+    } catch (error) {
+      entry.error = `${error?.name ?? 'Error'}: ${messageOf(error)}`;
+      throw error;
+    } finally {
+      entry.duration_s = (performance.now() - started) / 1000;
+    }
+    if (record?.loseFirst) {
+      record.loseFirst = false;
+      record.withheld = record.entries.indexOf(entry);
+      throw new TypeError('fetch failed');
+    }
+    return response;
+  };
+}
+
 // One operation's HTTP log: its exchanges in order, their bodies described at the end.
 class OperationRecord {
-  constructor() {
+  constructor(loseFirst = false) {
     this.entries = [];
     this.describers = [];
+    this.loseFirst = loseFirst; // withhold the first answer (a users' client's operation)
+    this.withheld = null; // the index of the exchange whose answer was withheld
   }
 
   add(entry, describe) {
@@ -296,7 +346,7 @@ async function partData(args) {
 }
 
 async function run(op, args) {
-  const uploads = client.uploads;
+  const uploads = (args.users_client ? usersClient : client).uploads;
   switch (op) {
     case 'create':
       return uploads.create(args.body);
@@ -348,18 +398,21 @@ function finishWhenIdle() {
 }
 
 async function operate(message) {
-  const record = new OperationRecord();
+  const users = message.args?.users_client;
+  const record = new OperationRecord(Boolean(users?.lose_first_answer));
   let reply;
   pending += 1;
   try {
     if (client === null) throw new Error('an operation before the hello');
+    if (users && usersClient === null) throw new Error('this SDK has no users\' client');
     const result = await exchanges.run(record, () => run(message.op, message.args ?? {}));
     reply = { id: message.id, ok: true, result: result ?? null };
   } catch (error) {
     reply = { id: message.id, ok: false, error: describeError(error) };
   }
   try {
-    send({ ...reply, http: await record.finish() });
+    const http = await record.finish();
+    send({ ...reply, http, ...(record.withheld === null ? {} : { withheld: record.withheld }) });
   } finally {
     pending -= 1;
     finishWhenIdle();
@@ -384,6 +437,7 @@ function hello(message) {
     timeout: Math.round((message.timeout_s ?? 30) * 1000),
     fetch: recordingFetch,
   });
+  usersClient = buildUsersClient(message);
   send({
     type: 'ready',
     protocol: PROTOCOL,
@@ -394,7 +448,21 @@ function hello(message) {
     http: true,
     generic_error: 'APIError', // the SDK's class for a refused status without its own
     lacks: lacksOf(client),
+    users_client: usersClient !== null,
   });
+}
+
+// The client a user builds: the SDK's defaults (its own fetch, its retries), only the
+// timeout the suite's (`users_timeout_s`), its fetch observed. Null when the SDK keeps no fetch to observe.
+function buildUsersClient(message) {
+  const users = new OpenAI({
+    apiKey: message.api_key,
+    baseURL: message.base_url,
+    timeout: Math.round((message.users_timeout_s ?? message.timeout_s ?? 30) * 1000),
+  });
+  if (typeof users.fetch !== 'function') return null;
+  users.fetch = observingFetch(users.fetch);
+  return users;
 }
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });

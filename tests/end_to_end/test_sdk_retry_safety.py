@@ -10,6 +10,7 @@ a users' client (the stand-in driver's) or not.
 from __future__ import annotations
 
 import json
+import shlex
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +32,8 @@ from tests.support.idempotent_target import idempotent_app
 from tests.support.serving import serve_app
 
 DEFAULTS, NO_DUPLICATE, TRUTHFUL = "SDK-DEFAULTS", "SDK-RETRY-NO-DUPLICATE", "SDK-RETRY-TRUTHFUL"
+SAME = "SDK-RETRY-SAME-REQUEST"
+JUDGED = (DEFAULTS, SAME, NO_DUPLICATE, TRUTHFUL)
 Adapters = type[OpenAIPythonAdapter]
 
 
@@ -67,8 +70,7 @@ class _KeyedAsyncOpenAI(openai.AsyncOpenAI):
 
 
 def _verdicts(target: Target) -> dict[str, Any]:
-    return {v.id: v for v in target.recorder.verdicts()
-            if v.id in (DEFAULTS, NO_DUPLICATE, TRUTHFUL)}
+    return {v.id: v for v in target.recorder.verdicts() if v.id in JUDGED}
 
 
 def _messages(target: Target, requirement: str) -> list[str]:
@@ -87,6 +89,7 @@ def test_the_official_sdk_meets_every_hazard_of_a_lost_answer(emulator: Emulator
         scenario(target)
         verdicts = _verdicts(target)
         assert verdicts[DEFAULTS].status.value == "pass"
+        assert verdicts[SAME].status.value == "pass"  # each repeat holds the same bytes
         duplicates = _messages(target, NO_DUPLICATE)
         assert len(duplicates) == 2, duplicates
         assert "a create whose answer was lost was sent 2 time(s), 2 upload(s) made (it sent " \
@@ -120,8 +123,7 @@ def test_an_sdk_and_a_target_that_keep_idempotency_keys_pass(
         scenario(target)
         verdicts = _verdicts(target)
         assert target.recorder.failures == []
-        assert {k: v.status.value for k, v in verdicts.items()} == {
-            DEFAULTS: "pass", NO_DUPLICATE: "pass", TRUTHFUL: "pass"}
+        assert {k: v.status.value for k, v in verdicts.items()} == dict.fromkeys(JUDGED, "pass")
         assert app.replayed == 5  # each of the five lost answers was retried, and kept
         seen = " ".join(target.recorder.observations[TRUTHFUL])
         assert "a completion whose answer was lost: sent 2 time(s)" in seen
@@ -142,7 +144,7 @@ def test_an_sdk_that_fails_with_its_defaults_is_named(emulator: EmulatorServer) 
         assert "raised TypeError: Client.__init__() got an unexpected keyword argument " \
                "'proxies'" in failure.message
         assert API_KEY not in failure.message
-        for requirement in (NO_DUPLICATE, TRUTHFUL):
+        for requirement in (SAME, NO_DUPLICATE, TRUTHFUL):
             assert "cannot be built with its defaults" in \
                 target.recorder.not_testable[requirement]
 
@@ -152,7 +154,7 @@ def test_without_an_sdk_the_checks_are_not_testable(
     with target_with(emulator.base_url, lambda _url, client, _rec: HttpAdapter(client)) \
             as target, pytest.raises(pytest.skip.Exception):
         scenario(target)
-    for requirement in (DEFAULTS, NO_DUPLICATE, TRUTHFUL):
+    for requirement in JUDGED:
         assert "the run has no SDK" in target.recorder.not_testable[requirement]
         assert target.recorder.untested_causes[requirement] == Untested.TARGET.value
 
@@ -190,5 +192,32 @@ def test_a_driver_without_what_it_takes_leaves_them_not_testable(
     with target_with(emulator.base_url, _driver([*fake_driver, *flags])) as target, \
             pytest.raises(pytest.skip.Exception):
         scenario(target)
-    for requirement in (DEFAULTS, NO_DUPLICATE, TRUTHFUL):
+    for requirement in JUDGED:
         assert why in target.recorder.not_testable[requirement]
+
+
+def test_a_repeat_without_the_part_s_bytes_is_named(emulator: EmulatorServer,
+                                                   fake_driver: list[str]) -> None:
+    """As openai-node 4.x does: its part's form is a stream, which the first attempt used
+    up, so the retry sends the headers of a part and no bytes (and hangs on its length)."""
+    command = [*fake_driver, "--report-http", "--users-client", "--mode", "empty-retry"]
+    with target_with(emulator.base_url, _driver(command)) as target:
+        scenario(target)
+        assert _verdicts(target)[SAME].status.value == "fail"
+        found = _messages(target, SAME)
+    assert len(found) == 2, found  # the two part cases; the JSON ones repeat alike
+    assert all("attempt 2 is another request: the body a form of 'data' (0 bytes" in m
+               for m in found), found
+
+
+
+def test_the_node_sdk_s_users_client_is_judged_too(emulator: EmulatorServer,
+                                                  node_driver: str) -> None:
+    with target_with(emulator.base_url, _driver(shlex.split(node_driver))) as target:
+        scenario(target)
+        statuses = {k: v.status.value for k, v in _verdicts(target).items()}
+        assert statuses == {DEFAULTS: "pass", SAME: "pass", NO_DUPLICATE: "fail",
+                            TRUTHFUL: "fail"}, target.recorder.failures
+        assert "(it sent no Idempotency-Key)" in _messages(target, NO_DUPLICATE)[0]
+        assert any("a completion took effect" in m and "BadRequestError" in m
+                   for m in _messages(target, TRUTHFUL))

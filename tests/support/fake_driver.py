@@ -8,7 +8,8 @@ wrong shape or with an id it was never sent, or an "SDK" that mislabels its exce
 sends parts under the wrong form field, or raises an error of its own on create (`raises`:
 a TypeError before sending anything, its traceback on stderr). `--lacks FEATURE` says in
 the ready message what the "SDK" lacks; `--users-client` offers a users' client whose
-"SDK" sends again, once, a request whose answer was lost. For `driver-check`'s tests:
+"SDK" sends again, once, a request whose answer was lost (`empty-retry`: a part again
+with no bytes, as a stream the first attempt consumed). For `driver-check`'s tests:
 `garbles-binary` flips a bit of each part's first byte, `dies-on-unknown` exits on an
 unknown operation, `no-exit` ignores the bye and the end of stdin.
 """
@@ -114,7 +115,8 @@ def operate(client: httpx.Client, message: dict[str, Any], options: argparse.Nam
         if (args.get("users_client") or {}).get("lose_first_answer"):
             # The users' client of an "SDK" that retries once what it did not hear back.
             reply["withheld"] = 0
-            response, report = exchange(client, *request_for(client, op, args, field))
+            again = {**args, "data_base64": ""} if options.mode == "empty-retry" else args
+            response, report = exchange(client, *request_for(client, op, again, field))
             reports.append(report)
     if options.report_http:
         reply["http"] = reports
@@ -150,7 +152,7 @@ def chunked(client: httpx.Client, args: dict[str, Any], field: str
     if response is None or response.status_code != 200:
         return response, reports
     upload, part_ids = response.json()["id"], []
-    size = args["part_size"]
+    size = args.get("part_size", 64 * 1024 * 1024)  # none given: the "SDK's" default
     for at in range(0, len(data), size):
         encoded = base64.b64encode(data[at : at + size]).decode()
         response, report = exchange(client, *request_for(
