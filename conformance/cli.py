@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.mutation import add_mutants_arguments, mutants_command
     from conformance.replay import add_replay_arguments, replay_command
     from conformance.report import add_report_arguments, report_command
+    from conformance.sdk_matrix_command import add_sdk_matrix_arguments, sdk_matrix_command
 
     parser = argparse.ArgumentParser(
         prog="uploads-conformance",
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
          add_requirements_arguments, requirements_command),
         ("driver-check", "check an SDK driver against the driver protocol",
          add_driver_check_arguments, driver_check_command),
+        ("sdk-matrix", "run the suite through several SDK versions, one environment each, "
+         "and compare them", add_sdk_matrix_arguments, sdk_matrix_command),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         add(sub)

@@ -25,6 +25,7 @@ import httpx
 
 from conformance.adapters.driver import FOUR_OPERATIONS, INLINE_PART_LIMIT, PROTOCOL_VERSION
 from conformance.adapters.driver_pipe import Connection, DriverError, temporary_file
+from conformance.adapters.driver_users import lost_answer_problem
 from conformance.emulator.config import EmulatorConfig
 from conformance.emulator.server import EmulatorServer
 from conformance.evidence import Redactor
@@ -275,6 +276,15 @@ def check_refusal(c: _Checker) -> str:
     return f"{error['class']}, status {error['status']}, with the error body"
 
 
+def check_lost_answer(c: _Checker) -> str:
+    reply = c.call("create", {"body": _upload_body("lost.bin", 1),
+                              "users_client": {"lose_first_answer": True}})
+    problem = lost_answer_problem(reply)
+    if problem is not None:
+        raise CheckFailed(problem)
+    return f"the first answer withheld; {len(reply['http'])} request(s) sent in all"
+
+
 def check_unknown(c: _Checker) -> str:
     error = _error(c.call("no_such_operation", {}), "an unknown operation")
     if error["class"] != "Unsupported":
@@ -369,6 +379,8 @@ def driver_check(command: str, timeout: float, write: Callable[[str], None], *,
             if "cancel" in offered:
                 c.check("cancel", lambda: check_cancel(c))
                 c.check("error answer", lambda: check_refusal(c))
+            if c.ready.get("users_client"):
+                c.check("users' client: a lost answer", lambda: check_lost_answer(c))
             c.check("unknown operation", lambda: check_unknown(c))
             c.check("concurrent requests", lambda: check_concurrent(c))
             c.check("shutdown: bye", lambda: check_bye(c, exit_seconds))

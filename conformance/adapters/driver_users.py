@@ -20,7 +20,7 @@ from conformance.adapters.driver import DriverAdapter
 from conformance.adapters.sdk_template import SdkOutcome
 from conformance.adapters.sdk_users import SdkCall
 
-__all__ = ["DriverUsers", "users_client_problem"]
+__all__ = ["DriverUsers", "lost_answer_problem", "users_client_problem"]
 
 _SDK_ATTEMPTS = 3  # the official SDKs' default: a request and two retries
 
@@ -71,3 +71,19 @@ class DriverUsers:
             withheld = None
         text = adapter.error_text(SdkOutcome(records, None, error))
         return SdkCall(records, reply.get("result"), error, withheld, text)
+
+
+def lost_answer_problem(reply: dict[str, Any]) -> str | None:
+    """What is wrong with a driver's reply to an operation on its users' client whose first
+    answer was to be withheld (driver-check); None when it is right."""
+    http = reply.get("http")
+    withheld = reply.get("withheld")
+    if not isinstance(http, list) or not http:
+        return "the reply reports no HTTP exchanges (a users' client needs \"http\": true)"
+    if not isinstance(withheld, int) or not 0 <= withheld < len(http):
+        return (f"the reply's withheld is {withheld!r}, not the index in http of the exchange "
+                "whose answer was withheld (0: the first)")
+    if not isinstance(http[withheld], dict) or http[withheld].get("status") != 200:
+        return "the withheld exchange has no answer of 200: the request must reach the target"
+    return None
+
