@@ -57,3 +57,16 @@ def test_a_driver_that_does_not_exist_is_exit_status_2() -> None:
     assert done.returncode == 2
     assert "could not be started" in done.stderr
     assert "no-such-driver-program" in done.stderr and "No such file" in done.stderr
+
+
+@pytest.mark.parametrize(("options", "verdict", "says"), [
+    (["--report-http"], "PASS", "the first answer withheld; 2 request(s) sent in all"),
+    ([], "FAIL", "the reply reports no HTTP exchanges"),
+])
+def test_a_users_client_is_checked_when_offered(fake_driver: list[str], options: list[str],
+                                                verdict: str, says: str) -> None:
+    lines: list[str] = []
+    driver_check(shlex.join([*fake_driver, "--users-client", *options]), 20.0, lines.append,
+                 exit_seconds=1.0)
+    line = next(x for x in lines if x[6:].startswith("users' client: a lost answer: "))
+    assert line.startswith(verdict) and says in line, lines
