@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.driver_check import add_driver_check_arguments, driver_check_command
     from conformance.emulator.cli import add_serve_arguments, serve_command
     from conformance.mutation import add_mutants_arguments, mutants_command
+    from conformance.proxy import add_proxy_arguments, proxy_command
     from conformance.replay import add_replay_arguments, replay_command
     from conformance.report import add_report_arguments, report_command
     from conformance.sdk_matrix_command import add_sdk_matrix_arguments, sdk_matrix_command
@@ -148,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
          add_requirements_arguments, requirements_command),
         ("driver-check", "check an SDK driver against the driver protocol",
          add_driver_check_arguments, driver_check_command),
+        ("proxy", "judge a client's own traffic (and the server's answers) as a reverse "
+         "proxy", add_proxy_arguments, proxy_command),
         ("sdk-matrix", "run the suite through several SDK versions, one environment each, "
          "and compare them", add_sdk_matrix_arguments, sdk_matrix_command),
     ):

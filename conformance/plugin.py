@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
-from conformance import halt
+from conformance import halt, requirements
 from conformance.adapters.registry import adapter_versions, close_adapter, make_adapter
 from conformance.client import TargetClient
 from conformance.client.health import health
@@ -285,6 +285,11 @@ def uploads_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             for requirement in ("SDK-REQUEST-CONFORMS", "SDK-RESULT-MATCHES",
                                 "SDK-CHUNKED-UPLOAD"):
                 target.recorder.cannot_test(requirement, "run with --sdk or --sdk-driver",
+                                            Untested.SETTINGS)
+        for entry in requirements.CATALOG.values():  # the client's, judged by a proxy only
+            if requirements.PROXY in entry.needs:
+                target.recorder.cannot_test(entry.id, "judged only on a client's own "
+                                            "traffic: uploads-conformance proxy",
                                             Untested.SETTINGS)
         if clock_is_ours and profile.use_test_controls and not target.has_test_controls:
             target.recorder.cannot_test(

@@ -40,6 +40,7 @@ SDK: Final = "sdk"
 CHUNKED_UPLOAD: Final = "chunked-upload"
 LARGE_PARTS: Final = "large-parts"
 SECOND_KEY: Final = "second-key"
+PROXY: Final = "proxy"
 
 NEEDS: Final[dict[str, str]] = {
     # Each is where the suite reports the requirement not testable (plugin.py, target.py,
@@ -54,6 +55,8 @@ NEEDS: Final[dict[str, str]] = {
     LARGE_PARTS: "a profile that sends real 64 MiB parts (every profile but real-api)",
     SECOND_KEY: "a second API key, of another tenant (another project): --second-api-key "
                 "(the embedded emulator's run has one)",
+    PROXY: "a client's own traffic, judged by `uploads-conformance proxy` (a run of the "
+           "suite sends its own requests: it has no client to judge)",
 }
 """Each need's name and what it asks of the target or the run."""
 
@@ -254,6 +257,24 @@ _ALL: tuple[Requirement, ...] = _sections(
          "upload, a completion, a cancel) is lost after it took effect and the SDK sends it "
          "again, its user is not told it was refused because the repeat was.", "sdk retries",
          needs=(SDK,)),
+    # uploads-conformance proxy: the client whose traffic went through it
+    "client",
+    _req("CLIENT-REQUEST-CONFORMS", M,
+         "Every request a client sends conforms to the OpenAPI document: method, path, content "
+         "type, a JSON body valid against the schema, a part as one multipart file field "
+         "'data', no body on cancel, and Authorization: Bearer <key>.",
+         "openapi (the project's own document)", needs=(PROXY,)),
+    _req("CLIENT-PART-SIZE", M,
+         "A client sends no part larger than 64 MiB.", "rule 1", needs=(PROXY,)),
+    _req("CLIENT-PART-IDS", M,
+         "A client's completion lists in part_ids only parts the target accepted for that "
+         "upload.", "rule 5; rule 10", needs=(PROXY,)),
+    _req("CLIENT-MD5-MATCHES", M,
+         "The md5 a client sends at completion is the md5 of the listed parts' bytes, as they "
+         "went through, in part_ids order.", "rule 7; rule 5", needs=(PROXY,)),
+    _req("CLIENT-NO-FINAL-RETRY", S,
+         "A client does not send again a request whose refusal the target marked final "
+         "(x-should-retry: false).", "sdk retries (x-should-retry)", needs=(PROXY,)),
     # observed, never failed
     "left open",
     _req("OPEN-REFUSAL-CODE", INFO,
