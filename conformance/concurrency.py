@@ -12,7 +12,7 @@ completions, parts against a completion. A failure shows the operations as a tim
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from conformance.checks import Answer, Checker
@@ -96,22 +96,31 @@ class Race:
         the answers; a pass when one does; neither when the search ran out of time (UNKNOWN
         is observed, never counted as a pass)."""
         ops = self.operations()
-        result = check(ops, self.spec, budget_s=CHECK_BUDGET_S)
-        if result.outcome is Outcome.LINEARIZABLE:
-            checker.ok(REQUIREMENT)
-        elif result.outcome is Outcome.UNKNOWN:
-            checker.recorder.observe(REQUIREMENT, f"a race of {len(ops)} operations was not "
-                                     f"decided in {CHECK_BUDGET_S:g} s (not counted as a pass)")
-        else:
-            answers = ", ".join(describe(op, self.name) for op in ops
-                                if op.index in result.stuck)
-            checker.fail(REQUIREMENT,
-                         f"no order of the {len(ops)} operations sent at once explains their "
-                         f"answers: after {len(result.order)} of them in order, nothing "
-                         f"explains {answers or 'the rest'}",
-                         timeline=rows(ops, lambda op: describe(op, self.name),
-                                       marked=result.stuck))
-        return result
+        return judge_operations(checker, ops, self.spec, self.name,
+                                f"the {len(ops)} operations sent at once")
+
+
+def judge_operations(checker: Checker, ops: Sequence[Operation[Any, SpecAnswer]],
+                     spec: UploadSpecification, name: Callable[[str], str],
+                     what: str) -> Result:
+    """RACE-LINEARIZABLE for `ops` (`what` names them in a finding): a failure when no
+    order explains their answers, a pass when one does, an observation (never a pass) when
+    the search ran out of time. One home for the verdict of a history, the suite's races'
+    and the proxy's overlapping traffic alike."""
+    result = check(ops, spec, budget_s=CHECK_BUDGET_S)
+    if result.outcome is Outcome.LINEARIZABLE:
+        checker.ok(REQUIREMENT)
+    elif result.outcome is Outcome.UNKNOWN:
+        checker.recorder.observe(REQUIREMENT, f"{what} were not decided in "
+                                 f"{CHECK_BUDGET_S:g} s (not counted as a pass)")
+    else:
+        answers = ", ".join(describe(op, name) for op in ops if op.index in result.stuck)
+        checker.fail(REQUIREMENT,
+                     f"no order of {what} explains their answers: after "
+                     f"{len(result.order)} of them in order, nothing explains "
+                     f"{answers or 'the rest'}",
+                     timeline=rows(ops, lambda op: describe(op, name), marked=result.stuck))
+    return result
 
 
 def _part_id(answer: Answer) -> str | None:

@@ -17,11 +17,11 @@ from typing import Any, Final
 
 from conformance import api
 from conformance.checks import Checker
-from conformance.linearizability import Operation, Outcome, check
+from conformance.concurrency import judge_operations
+from conformance.linearizability import Operation
 from conformance.model import Model
 from conformance.proxy.observe import Observed
-from conformance.timeline import rows
-from conformance.upload_spec import AddPart, Cancel, Complete, UploadSpecification, describe
+from conformance.upload_spec import AddPart, Cancel, Complete, UploadSpecification
 from conformance.upload_spec import Answer as SpecAnswer
 
 __all__ = ["Bursts", "judge_history"]
@@ -69,20 +69,8 @@ def judge_history(checker: Checker, model: Model, upload_id: str, burst: Sequenc
                                status=status)  # type: ignore[arg-type]
     operations = [_operation(index, observed, model, upload_id)
                   for index, observed in enumerate(burst)]
-    result = check(operations, spec, budget_s=CHECK_BUDGET_S)
-    if result.outcome is Outcome.LINEARIZABLE:
-        checker.ok(REQUIREMENT)
-    elif result.outcome is Outcome.UNKNOWN:
-        checker.recorder.observe(REQUIREMENT, f"{len(operations)} overlapping operations "
-                                 f"were not decided in {CHECK_BUDGET_S:g} s (not a pass)")
-    else:
-        stuck = ", ".join(describe(op, name) for op in operations if op.index in result.stuck)
-        checker.fail(REQUIREMENT, f"no order of the {len(operations)} overlapping operations "
-                     f"on {name(upload_id)} explains their answers: after "
-                     f"{len(result.order)} of them in order, nothing explains "
-                     f"{stuck or 'the rest'}",
-                     timeline=rows(operations, lambda op: describe(op, name),
-                                   marked=result.stuck))
+    judge_operations(checker, operations, spec, name,
+                     f"the {len(operations)} overlapping operations on {name(upload_id)}")
 
 
 def _operation(index: int, observed: Observed, model: Model,

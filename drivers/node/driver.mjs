@@ -231,39 +231,39 @@ function observeBody(init) {
 
 // --- the SDK's fetch -------------------------------------------------------------------------
 
-// The real fetch, with each exchange written into the running operation's record. The
-// request is built here, so the headers reported are those sent (a form's content type and
-// boundary are fetch's own). Bodies are described once the operation is over (`finish`).
-async function recordingFetch(url, init = {}) {
-  const observed = observeBody(init);
-  const request = new Request(url, observed.init);
-  // The SDK probes fetch's FormData support with a data: URL once; only HTTP is reported.
-  const record = /^https?:/i.test(request.url) ? exchanges.getStore() : undefined;
-  const entry = {
-    method: request.method,
-    url: request.url,
-    headers: Object.fromEntries(request.headers.entries()),
-    body: { kind: 'none' },
-    status: null,
-    response_headers: {},
-    response_body: '',
-    error: null,
-    duration_s: 0,
-  };
-  record?.add(entry, observed.describe);
+// One request sent by `send()`, written into the running operation's record (if any) as
+// an exchange: what was sent (`method`, `url`, `headers`; the body described once the
+// operation is over, by `describe`), the answer, or why there was none.
+async function recorded(record, sent, describe, send) {
+  const entry = { ...sent, body: { kind: 'none' }, status: null, response_headers: {},
+                  response_body: '', error: null, duration_s: 0 };
+  record?.add(entry, describe);
   const started = performance.now();
   try {
-    const response = await fetch(request);
+    const response = await send();
     entry.status = response.status;
     entry.response_headers = Object.fromEntries(response.headers.entries());
     entry.response_body = await response.clone().text();
-    return response;
+    return { response, entry };
   } catch (error) {
     entry.error = `${error?.name ?? 'Error'}: ${messageOf(error)}`;
     throw error;
   } finally {
     entry.duration_s = (performance.now() - started) / 1000;
   }
+}
+
+// The real fetch, with each exchange recorded. The request is built here, so the headers
+// reported are those sent (a form's content type and boundary are fetch's own).
+async function recordingFetch(url, init = {}) {
+  const observed = observeBody(init);
+  const request = new Request(url, observed.init);
+  // The SDK probes fetch's FormData support with a data: URL once; only HTTP is reported.
+  const record = /^https?:/i.test(request.url) ? exchanges.getStore() : undefined;
+  const sent = { method: request.method, url: request.url,
+                 headers: Object.fromEntries(request.headers.entries()) };
+  const { response } = await recorded(record, sent, observed.describe, () => fetch(request));
+  return response;
 }
 
 // The users' client's fetch: the SDK's own default (node-fetch in 4.x, the global fetch
@@ -274,35 +274,14 @@ function observingFetch(inner) {
   return async (url, init = {}) => {
     const observed = observeBody(init);
     const { body } = observed.init;
-    const sent = body && typeof body[Symbol.asyncIterator] === 'function'
+    const streamed = body && typeof body[Symbol.asyncIterator] === 'function'
       ? { ...observed.init, body: Readable.from(body) } // what either fetch takes as a stream
       : observed.init;
     const record = exchanges.getStore();
-    const entry = {
-      method: String(init.method ?? 'GET').toUpperCase(),
-      url: String(url),
-      headers: Object.fromEntries(new Headers(init.headers ?? {}).entries()),
-      body: { kind: 'none' },
-      status: null,
-      response_headers: {},
-      response_body: '',
-      error: null,
-      duration_s: 0,
-    };
-    record?.add(entry, observed.describe);
-    const started = performance.now();
-    let response;
-    try {
-      response = await inner(url, sent);
-      entry.status = response.status;
-      entry.response_headers = Object.fromEntries(response.headers.entries());
-      entry.response_body = await response.clone().text();
-    } catch (error) {
-      entry.error = `${error?.name ?? 'Error'}: ${messageOf(error)}`;
-      throw error;
-    } finally {
-      entry.duration_s = (performance.now() - started) / 1000;
-    }
+    const sent = { method: String(init.method ?? 'GET').toUpperCase(), url: String(url),
+                   headers: Object.fromEntries(new Headers(init.headers ?? {}).entries()) };
+    const { response, entry } = await recorded(record, sent, observed.describe,
+                                               () => inner(url, streamed));
     if (record?.loseFirst) {
       record.loseFirst = false;
       record.withheld = record.entries.indexOf(entry);
