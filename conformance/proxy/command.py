@@ -211,7 +211,10 @@ class _Serving:
 
     def __init__(self, app: ProxyApp, sock: socket.socket) -> None:
         self.server = uvicorn.Server(uvicorn.Config(
-            app, http="h11", lifespan="on", log_config=None, log_level="warning",
+            # httptools and uvloop where installed (the dependencies bring them): with h11
+            # a 1 GiB upload took 2.0x as long through the proxy as direct, with them 1.25x.
+            app, http="auto", loop="auto", lifespan="on", log_config=None,
+            log_level="warning",
             access_log=False, server_header=False, date_header=False,
             timeout_graceful_shutdown=10))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
