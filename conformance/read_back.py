@@ -13,7 +13,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from conformance import api
-from strategies.payloads import concat_md5, matches
+from strategies.payloads import BLOCK_SIZE, concat_md5, matches
 
 if TYPE_CHECKING:
     from conformance.client.answer import ContentStream
@@ -25,7 +25,9 @@ def read_back(run: Exerciser, upload: str, file_id: str) -> None:
     if not run.target.files_served(file_id):
         return
     parts = [p.content for p in run.model.completed_parts(upload)]
-    with run.target.client.stream_get(api.file_content_path(file_id)) as stream:
+    # Read in the payloads' own blocks, so that most comparisons are of whole objects.
+    with run.target.client.stream_get(api.file_content_path(file_id),
+                                      chunk_size=BLOCK_SIZE) as stream:
         compared = matches(parts, stream) if stream.status == 200 else None
     # Judged once the stream is closed: the exchange is recorded then, as the evidence.
     run.step(f"read the file of {run.name(upload)} back", stream)

@@ -4,10 +4,13 @@ A `Payload` streams deterministic pseudo-random bytes, so the suite can send 64 
 and check an assembled file byte for byte (`matches`) or by digest (`concat_md5`) in
 constant memory.
 
-The stream is built from fixed 64 KiB blocks, each from its own generator, so byte `k` of a
-payload does not depend on how the payload is read. Byte 0 of a payload is its seed modulo
-256: payloads whose seeds differ modulo 256 differ at their first byte, so any reordering,
-omission or repetition of them changes the concatenation at the first part that moved.
+The stream is built from fixed 4 MiB blocks, each a window of one pseudo-random pool (made
+once) at an offset drawn from the seed and the block's index: blocks cost a slice, not a
+generator's work per byte, so a 64 MiB part streams at memory speed. Byte `k` of a payload
+does not depend on how the payload is read. Bytes 0-7 of a payload are its seed (the low 64
+bits, little-endian), so byte 0 is the seed modulo 256: payloads whose seeds differ modulo
+256 differ at their first byte, so any reordering, omission or repetition of them changes the
+concatenation at the first part that moved.
 """
 
 from __future__ import annotations
@@ -37,22 +40,39 @@ __all__ = [
     "wrong_md5",
 ]
 
-BLOCK_SIZE = 64 * 1024
-DEFAULT_CHUNK_SIZE = 1 << 20
+BLOCK_SIZE = 4 << 20  # large: a hash update waits less often for the GIL
+DEFAULT_CHUNK_SIZE = BLOCK_SIZE  # chunks of one block go out as they are, not re-cut
+_POOL_SIZE = 8 << 20  # block offsets range over it: blocks rarely repeat
 _MAX_DISTINCT = 256  # first bytes available to tell parts apart
+_SEED_BYTES = 8
 
 
-def _seed_key(seed: int) -> int:
-    # random.Random(n) seeds from abs(n): map every int to a distinct non-negative one.
-    return 2 * seed if seed >= 0 else -2 * seed - 1
+def _seed_key(seed: int) -> bytes:
+    # The full seed, however large, chooses the offsets.
+    return seed.to_bytes((seed.bit_length() + 8) // 8 or 1, "little", signed=True)
 
 
-@lru_cache(maxsize=32)
-def _block(seed: int, index: int) -> bytes:
-    data = random.Random((_seed_key(seed) << 48) | index).randbytes(BLOCK_SIZE)
-    if index == 0:
-        data = bytes([seed & 0xFF]) + data[1:]
-    return data
+@lru_cache(maxsize=1)
+def _pool() -> bytes:
+    """The pool, with a block's worth repeated at its end so that any window is one slice."""
+    pool = random.Random(0x5EED).randbytes(_POOL_SIZE)
+    return pool + pool[:BLOCK_SIZE]
+
+
+def _views(seed: int, index: int, length: int) -> tuple[bytes | memoryview, ...]:
+    """The first `length` bytes of block `index` of the payload with this seed, as views of
+    the pool (after the seed's own bytes, for block 0): hashing them copies nothing."""
+    where = hashlib.blake2b(_seed_key(seed) + index.to_bytes(8, "little"), digest_size=8)
+    start = int.from_bytes(where.digest(), "little") % _POOL_SIZE
+    window = memoryview(_pool())[start : start + length]
+    if index:
+        return (window,)
+    head = (seed % 2**64).to_bytes(_SEED_BYTES, "little")[:length]
+    return head, window[len(head):]
+
+
+def _piece(seed: int, index: int, length: int) -> bytes:
+    return b"".join(_views(seed, index, length))
 
 
 def _rechunk(pieces: Iterable[bytes], chunk_size: int) -> Iterator[bytes]:
@@ -92,9 +112,9 @@ class Payload:
         """The payload as block-aligned pieces (whole blocks, then the tail)."""
         full, tail = divmod(self.size, BLOCK_SIZE)
         for index in range(full):
-            yield _block(self.seed, index)
+            yield _piece(self.seed, index, BLOCK_SIZE)
         if tail:
-            yield _block(self.seed, full)[:tail]
+            yield _piece(self.seed, full, tail)
 
     def iter_chunks(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
         """The bytes in chunks of `chunk_size` (the last one may be shorter)."""
@@ -106,13 +126,20 @@ class Payload:
 
     def md5(self) -> str:
         """The lower-case hex md5 of the bytes, computed as they stream."""
-        return _md5(self._pieces())
+        return _md5([self])
+
+    def _windows(self) -> Iterator[bytes | memoryview]:
+        """The bytes as views of the pool (and the seed's own 8), nothing copied."""
+        full, tail = divmod(self.size, BLOCK_SIZE)
+        for index in range(full + (1 if tail else 0)):
+            yield from _views(self.seed, index, BLOCK_SIZE if index < full else tail)
 
 
-def _md5(pieces: Iterable[bytes]) -> str:
+def _md5(payloads: Iterable[Payload]) -> str:
     digest = hashlib.md5()
-    for piece in pieces:
-        digest.update(piece)
+    for payload in payloads:
+        for view in payload._windows():
+            digest.update(view)
     return digest.hexdigest()
 
 
@@ -129,11 +156,31 @@ def iter_concat(
 
 
 def concat_md5(payloads: Sequence[Payload]) -> str:
-    """The md5 (lower-case hex) of the concatenation of `payloads` in order, streamed."""
-    return _md5(_concat_pieces(payloads))
+    """The md5 (lower-case hex) of the concatenation of `payloads` in order, streamed.
+    Remembered for the last few lists: an 8 GiB upload's is asked for by the scenario, the
+    oracle and the step's label, and is hashed once (while its parts are sent)."""
+    return _remembered_md5(tuple(payloads))
+
+
+@lru_cache(maxsize=16)
+def _remembered_md5(payloads: tuple[Payload, ...]) -> str:
+    return _md5(payloads)
 
 
 # --- comparing received content with the expected concatenation -------------------------
+
+
+def _same(a: memoryview, b: memoryview) -> bool:
+    # Comparing memoryviews goes item by item (about 1 GiB/s); bytes compare with memcmp.
+    # A slice that spans its whole object is compared as that object, without a copy.
+    return _as_bytes(a) == _as_bytes(b)
+
+
+def _as_bytes(view: memoryview) -> bytes:
+    whole = view.obj
+    if isinstance(whole, bytes) and len(whole) == view.nbytes and view.c_contiguous:
+        return whole
+    return view.tobytes()
 
 
 def _first_difference(a: memoryview, b: memoryview) -> int:
@@ -195,7 +242,7 @@ def matches(payloads: Sequence[Payload], content_chunks: Iterable[bytes]) -> tup
                 current, used = memoryview(piece), 0
             n = min(len(got) - position, len(current) - used)
             want, have = current[used : used + n], got[position : position + n]
-            if want != have:
+            if not _same(want, have):
                 k = _first_difference(want, have)
                 total = offset + len(got) - position + sum(len(c) for c in received)
                 return False, _describe(layout, offset + k, want[k], have[k], total)

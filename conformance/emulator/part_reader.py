@@ -54,6 +54,7 @@ async def receive_part(request: Request, spool: SpoolFile, limits: PartLimits,
             if received > body_cap:
                 raise _part_too_large(limits)
             parser.write(chunk)
+            await spool.pump()
     except FormParserError as exc:
         raise bad_request(f"The body is not well-formed multipart/form-data: {exc}",
                           code="invalid_multipart") from None

@@ -15,6 +15,7 @@ does, so the one path that answers a full disk (`errors.disk_full`) is the one t
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import hashlib
 import os
@@ -23,13 +24,18 @@ import tempfile
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import anyio.to_thread
 
-WRITE_BUFFER_BYTES = 1024 * 1024
+# Big enough that a write costs one system call per few MiB, small enough that the parts
+# in flight hold little (two buffers each at most).
+WRITE_BUFFER_BYTES = 2 * 1024 * 1024
 READ_CHUNK_BYTES = 1024 * 1024
+HASH_CHUNK_BYTES = 8 * 1024 * 1024
+_IOV_MAX = getattr(os, "IOV_MAX", 1024)  # slices one writev takes
 
 
 class SpoolQuota:
@@ -53,22 +59,44 @@ class SpoolQuota:
 
 
 class SpoolFile:
-    """One part's bytes, written as they arrive."""
+    """One part's bytes, written as they arrive: the slices are gathered (kept, not copied)
+    up to `WRITE_BUFFER_BYTES`, then written in one system call by a thread (`pump`), one
+    batch at a time while the next one gathers, so the event loop never waits for the
+    disk."""
 
     def __init__(self, path: Path, durable: bool = False,
-                 quota: SpoolQuota | None = None) -> None:
+                 quota: SpoolQuota | None = None,
+                 writer: ThreadPoolExecutor | None = None) -> None:
         self.path = path
         self.size = 0
         self._durable = durable
         self._quota = quota
-        # Buffered: the request body arrives in ~64 KiB slices; disk writes happen per MiB.
-        self._file: BinaryIO = open(path, "wb", buffering=WRITE_BUFFER_BYTES)  # noqa: SIM115
+        self._writer = writer
+        self._gathered: list[bytes | memoryview] = []
+        self._gathered_bytes = 0
+        self._writing: Future[None] | None = None
+        self._file: BinaryIO = open(path, "wb", buffering=0)  # noqa: SIM115
 
     def write(self, data: bytes | memoryview) -> None:
         if self._quota is not None:
             self._quota.take(len(data))
         self.size += len(data)  # first: a write that fails still gives its bytes back
-        self._file.write(data)
+        if not isinstance(data, bytes) and not isinstance(data.obj, bytes):
+            data = bytes(data)  # a view of a buffer its owner may change: copied
+        self._gathered.append(data)
+        self._gathered_bytes += len(data)
+
+    async def pump(self) -> None:
+        """Hands what is gathered to the writer thread, once it is a batch and the batch
+        before it is written (a write's failure, a full disk say, is raised here)."""
+        if self._gathered_bytes < WRITE_BUFFER_BYTES or self._writer is None:
+            return
+        if self._writing is not None:
+            # Shielded: a request cancelled here must not cancel the write, which `close`
+            # waits for.
+            await asyncio.shield(asyncio.wrap_future(self._writing))
+        batch, self._gathered, self._gathered_bytes = self._gathered, [], 0
+        self._writing = self._writer.submit(_write_all, self._file, batch)
 
     async def close(self) -> None:
         """Close; when durable, the bytes (and the file's name) are on disk once it returns."""
@@ -76,11 +104,16 @@ class SpoolFile:
             await anyio.to_thread.run_sync(self._close_now)
 
     def _close_now(self) -> None:
-        if self._durable:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            _fsync_directory(self.path.parent)
-        self._file.close()
+        try:
+            if self._writing is not None:
+                self._writing.result()
+            batch, self._gathered, self._gathered_bytes = self._gathered, [], 0
+            _write_all(self._file, batch)
+            if self._durable:
+                os.fsync(self._file.fileno())
+                _fsync_directory(self.path.parent)
+        finally:
+            self._file.close()
 
     async def discard(self) -> None:
         """Close and delete: the part was refused, its client went away, or the disk is full
@@ -103,6 +136,8 @@ class Storage:
     def __init__(self, data_dir: Path | None, durable: bool = False,
                  max_bytes: int | None = None) -> None:
         self.quota = None if max_bytes is None else SpoolQuota(max_bytes)
+        # The threads that write the spool files' buffers (one per part being received).
+        self._writer = ThreadPoolExecutor(max_workers=8, thread_name_prefix="spool-writer")
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
         self.durable = durable
@@ -119,7 +154,7 @@ class Storage:
         return self.root / part_id
 
     def spool(self, part_id: str) -> SpoolFile:
-        return SpoolFile(self.path_of(part_id), self.durable, self.quota)
+        return SpoolFile(self.path_of(part_id), self.durable, self.quota, self._writer)
 
     def remove_unneeded(self, needed: set[Path]) -> list[Path]:
         """At start: delete every spool file that no record needs; returns them. What stays
@@ -152,8 +187,20 @@ class Storage:
         return sorted(self.root.iterdir()) if self.root.exists() else []
 
     def close(self) -> None:
+        self._writer.shutdown(wait=True)
         if self._remove_root is not None:  # a durable spool is kept
             self._remove_root()
+
+
+def _write_all(file: BinaryIO, batch: list[bytes | memoryview]) -> None:
+    """Writes the slices in order, with as few system calls as the platform allows."""
+    views = [memoryview(piece) for piece in batch]
+    while views:
+        written = os.writev(file.fileno(), views[:_IOV_MAX])
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if views and written:
+            views[0] = views[0][written:]
 
 
 def _unlink_all(paths: list[Path]) -> int:
@@ -183,8 +230,21 @@ def _open_for_reading(path: Path) -> BinaryIO:
 
 def _md5_of(paths: list[Path]) -> str:
     digest = hashlib.md5(usedforsecurity=False)
-    for path in paths:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(READ_CHUNK_BYTES):
-                digest.update(chunk)
+    hash_files(digest, paths)
     return digest.hexdigest()
+
+
+def hash_files(digest: Any, paths: Iterable[Path]) -> None:
+    """Feeds the files' bytes to `digest`, in `HASH_CHUNK_BYTES` reads into one buffer: the
+    hash runs without the GIL, and each large update means fewer waits to take it back
+    from the event loop."""
+    buffer: bytearray | None = None
+    for path in paths:
+        with open(path, "rb", buffering=0) as handle:
+            if os.fstat(handle.fileno()).st_size <= HASH_CHUNK_BYTES:
+                digest.update(handle.readall())
+                continue
+            buffer = buffer or bytearray(HASH_CHUNK_BYTES)
+            view = memoryview(buffer)
+            while read := handle.readinto(buffer):
+                digest.update(view[:read])

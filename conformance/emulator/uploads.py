@@ -37,6 +37,7 @@ from .ids import FILE_PREFIX, PART_PREFIX, UPLOAD_PREFIX, new_id, quote_id
 from .part_reader import PartLimits
 from .records import FileRecord, PartRecord, UploadRecord, UploadStatus
 from .rules import Rules
+from .running_md5 import RunningMd5
 from .storage import SpoolFile, Storage
 from .store import MetadataStore, Restored
 from .validation import CompleteUpload, CreateUpload
@@ -73,6 +74,8 @@ class UploadService:
         self.uploads: dict[str, UploadRecord] = dict(restored.uploads) if restored else {}
         # Every recorded part, whatever its upload.
         self.parts: dict[str, PartRecord] = dict(restored.parts) if restored else {}
+        # Pending uploads' md5 so far, kept up as their parts arrive (none after a restart).
+        self._md5s: dict[str, RunningMd5] = {}
         restarted_at = clock.now()
         for upload in self.uploads.values():
             if upload.status != "pending" and upload.ended_at is None:
@@ -124,6 +127,7 @@ class UploadService:
         limits = PartLimits(max_part=self._rules.max_part_bytes(),
                             budget=self._part_budget(upload))
         part_id = await self._rules.new_part_id(lambda: self._unused_id(PART_PREFIX, self.parts))
+        self._md5s.setdefault(upload.id, RunningMd5()).started(part_id)
         return PartInFlight(upload, part_id, self._storage.spool(part_id), limits)
 
     async def finish_part(self, part: PartInFlight) -> PartRecord:
@@ -145,10 +149,14 @@ class UploadService:
 
         record = await self._rules.record_part(upload, admit)
         self.parts[record.id] = record
+        if (running := self._md5s.get(upload.id)) is not None:
+            running.recorded(record.id, record.path)
         return record
 
     async def abandon_part(self, part: PartInFlight) -> None:
         """Delete a refused or interrupted part's bytes; the upload is left as it was."""
+        if (running := self._md5s.get(part.upload.id)) is not None:
+            running.abandoned(part.part_id)
         with anyio.CancelScope(shield=True):
             await part.spool.discard()
 
@@ -184,7 +192,7 @@ class UploadService:
             self._check_byte_count(upload, pieces)
             pieces = self._rules.byte_order(upload, pieces)
             if request.md5 is not None:
-                await self._check_md5(pieces, request.md5)
+                await self._check_md5(upload, pieces, request.md5)
             file = self._new_file(upload, pieces)
             # The manifest and the status in one commit: a kill before it leaves the upload
             # pending with its parts, after it completed; never a half-made file.
@@ -249,8 +257,14 @@ class UploadService:
                 f"The listed parts hold {total} bytes ({upload.received} received); upload "
                 f"{upload.id} declared {upload.bytes}.", param="part_ids", code="bytes_mismatch")
 
-    async def _check_md5(self, pieces: list[PartRecord], expected: str) -> None:
-        actual = await self._storage.md5(part.path for part in pieces)
+    async def _check_md5(self, upload: UploadRecord, pieces: list[PartRecord],
+                         expected: str) -> None:
+        running = self._md5s.get(upload.id)
+        if running is None:  # parts from before a restart
+            actual = await self._storage.md5(part.path for part in pieces)
+        else:
+            actual = await running.md5_of([part.id for part in pieces],
+                                          [part.path for part in pieces])
         if not self._rules.md5_matches(actual, expected):
             raise bad_request(f"md5 {expected} does not match the assembled bytes ({actual}).",
                               param="md5", code="md5_mismatch")
@@ -321,6 +335,8 @@ class UploadService:
     def _end(self, upload: UploadRecord, status: UploadStatus) -> None:
         upload.status = status
         upload.ended_at = self._clock.now()
+        if (running := self._md5s.pop(upload.id, None)) is not None:
+            running.close()
 
     def _forget(self, uploads: list[UploadRecord]) -> None:
         """Drop ended uploads and their part records; a live file keeps its pieces. Called
@@ -328,6 +344,7 @@ class UploadService:
         self._store.forget_uploads([upload.id for upload in uploads])
         for upload in uploads:
             del self.uploads[upload.id]
+            self._md5s.pop(upload.id, None)
             for part_id in upload.parts:
                 self.parts.pop(part_id, None)
 

@@ -7,6 +7,7 @@ import pytest
 
 from conformance.api import PART_LIMIT, UPLOAD_LIMIT
 from conformance.exerciser import scenario
+from conformance.limit_upload import upload_of
 from conformance.suite._verdict import fail_on_broken_musts, stop_early
 from conformance.suite.test_limits import declaration
 from conformance.target import Target
@@ -40,15 +41,5 @@ def test_an_upload_of_8_gib_completes_with_the_right_bytes(uploads_target: Targe
         pytest.skip(f"profile {uploads_target.profile.name} sends no 8 GiB upload (thorough "
                     "does)")
     since = len(uploads_target.recorder.failures)
-    with scenario(uploads_target, "an upload of 8 GiB in 64 MiB parts") as run:
-        upload = run.create(declaration(UPLOAD_LIMIT))
-        part_ids: list[str] = []
-        while upload and len(part_ids) < UPLOAD_LIMIT // PART_LIMIT:
-            part = run.add_part(upload, run.payload(PART_LIMIT))
-            if not part:
-                break
-            part_ids.append(part)
-        else:
-            if upload:  # the file is read back, where the target serves files
-                run.complete(upload, part_ids, run.model.right_md5(upload, part_ids))
+    upload_of(uploads_target, UPLOAD_LIMIT)
     fail_on_broken_musts(uploads_target, since)

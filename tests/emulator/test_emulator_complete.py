@@ -32,6 +32,22 @@ def test_completed_upload_carries_its_file(api: Api) -> None:
     assert api.content(file["id"]).content == b"hello world"
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (0, 1, 3, 2), (0, 2, 1, 3), (3, 2, 1, 0)])
+def test_the_md5_is_checked_in_part_ids_order_whatever_order_the_parts_came_in(
+        api: Api, order: tuple[int, ...]) -> None:
+    # The md5 is kept up in the order parts are sent: part_ids that follow it for a while
+    # (or not at all) must still be judged on the bytes in part_ids order.
+    chunks = [b"one-", b"two-" * 70_000, b"three-", b"four" * 70_000]
+    upload_id, part_ids = api.uploaded(chunks)
+    listed = [part_ids[i] for i in order]
+    whole = b"".join(chunks[i] for i in order)
+    sent_order = b"".join(chunks)
+    if order != (0, 1, 2, 3):
+        refused(api.complete(upload_id, listed, md5=md5_hex(sent_order)), 400, code="md5_mismatch")
+    done = ok(api.complete(upload_id, listed, md5=md5_hex(whole)))
+    assert api.content(done["file"]["id"]).content == whole
+
+
 def test_part_ids_order_is_the_byte_order(api: Api) -> None:
     chunks = [b"one-", b"two-", b"three-", b"four"]
     upload_id, part_ids = api.uploaded(chunks)

@@ -152,9 +152,12 @@ def _in_flight_size(data_dir: Path, known: set[str]) -> int:
 def test_a_kill_mid_completion_leaves_the_upload_pending_and_whole(
         start: Callable[[], EmulatorProcess], data_dir: Path) -> None:
     first = start()
-    data = os.urandom(8 * MIB)
-    upload_id, part_ids = first.api.uploaded([data[:5 * MIB], data[5 * MIB:]])
+    sent = os.urandom(8 * MIB)
+    upload_id, part_ids = first.api.uploaded([sent[:5 * MIB], sent[5 * MIB:]])
     live = spool_files(data_dir)
+    # Listed in another order than they were sent, so that the completion hashes every
+    # byte itself (in the order sent, the md5 was kept up as they arrived).
+    part_ids, data = part_ids[::-1], sent[5 * MIB:] + sent[:5 * MIB]
 
     # Holding the write lock, the test lets the completion read and hash every byte, but
     # not commit: the kill lands between the checks and the commit.
@@ -177,6 +180,21 @@ def test_a_kill_mid_completion_leaves_the_upload_pending_and_whole(
     done = ok(second.api.complete(upload_id, part_ids, md5=md5_hex(data)))
     assert done["status"] == "completed"
     assert second.api.content(done["file"]["id"]).content == data
+
+
+def test_a_completion_listing_the_parts_as_sent_reads_none_of_them_again(
+        start: Callable[[], EmulatorProcess]) -> None:
+    first = start()
+    sent = os.urandom(8 * MIB)
+    before = first.bytes_read()
+    upload_id, part_ids = first.api.uploaded([sent[:5 * MIB], sent[5 * MIB:]])
+    # The bytes come in off the socket, then are read once more to be hashed as they arrive.
+    assert wait_until(lambda: first.bytes_read() - before >= 2 * len(sent), timeout=20)
+    read_before = first.bytes_read()
+    done = ok(first.api.complete(upload_id, part_ids, md5=md5_hex(sent)))
+    assert done["status"] == "completed"
+    assert first.bytes_read() - read_before < MIB  # the request, not the parts again
+    assert first.api.content(done["file"]["id"]).content == sent
 
 
 def test_a_second_emulator_on_the_same_data_dir_is_refused(start: Callable[[], EmulatorProcess],
