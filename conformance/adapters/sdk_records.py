@@ -312,9 +312,15 @@ class MultipartScanner:
         if self._field is not None:
             view = memoryview(self._buffer)[:n]
             self._field.size += n
-            self._digest.update(view)
+            self.field_bytes(self._field, view)
             view.release()
         del self._buffer[:n]
+
+    def field_bytes(self, form_field: FormField, data: memoryview) -> None:
+        """The next slice of a field's content, in order: hashed into its md5. A subclass may
+        keep the bytes elsewhere instead (the proxy spools a part's); `data` is valid only
+        during the call."""
+        self._digest.update(data)
 
 
 def describe_request(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,

@@ -72,18 +72,15 @@ class _SpoolingScanner(MultipartScanner):
         self.writer: PartWriter | None = None
         self._spooled: object = None  # the field being spooled: the first `data` file
 
-    def _consume(self, n: int) -> None:
-        current = self._field
-        if n > 0 and current is not None and self.writer is None and _is_part_field(current):
-            self.writer, self._spooled = self._spool.writer(), current
-        if n <= 0 or current is None or current is not self._spooled or self.writer is None:
-            super()._consume(n)
+    def field_bytes(self, form_field: FormField, data: memoryview) -> None:
+        if self.writer is None and _is_part_field(form_field):
+            self.writer, self._spooled = self._spool.writer(), form_field
+        if form_field is not self._spooled or self.writer is None:
+            super().field_bytes(form_field, data)
             return
         # The part's bytes go to its file, unhashed: hashing every part on the way would
         # cost the traffic time, and the judge hashes the files only when it needs to.
-        self.writer.write(memoryview(self._buffer)[:n])
-        current.size += n
-        del self._buffer[:n]
+        self.writer.write(data)
 
     def spooled(self, whole: bool) -> SpooledPart | None:
         """The part's spooled bytes (an empty file for an empty `data` field), closed."""
