@@ -26,9 +26,16 @@ import httpx
 from conformance.adapters.driver import FOUR_OPERATIONS, INLINE_PART_LIMIT, PROTOCOL_VERSION
 from conformance.adapters.driver_pipe import Connection, DriverError, temporary_file
 from conformance.adapters.driver_users import lost_answer_problem
+from conformance.driver_check_harness import (
+    CheckFailed,
+    DriverHarness,
+    error_of,
+    result_of,
+    short,
+    upload_body,
+)
 from conformance.emulator.config import EmulatorConfig
 from conformance.emulator.server import EmulatorServer
-from conformance.evidence import Redactor
 
 __all__ = ["add_driver_check_arguments", "driver_check_command"]
 
@@ -37,117 +44,9 @@ EXIT_SECONDS: Final = 5.0  # "a few seconds" to exit once asked
 _MIB: Final = 1024 * 1024
 
 
-class CheckFailed(Exception):
-    """A check's failure: what happened and what to fix."""
-
-
-class _Checker:
-    """The checks, against one emulator; a fresh driver whenever the last one broke."""
-
-    def __init__(self, command: str, base_url: str, api_key: str, timeout: float,
-                 write: Callable[[str], None]) -> None:
-        self.command, self.base_url, self.api_key = command, base_url, api_key
-        self.timeout, self.write = timeout, write
-        self.redactor = Redactor(api_key)
-        self.http = httpx.Client(base_url=base_url + "/", timeout=timeout, trust_env=False,
-                                 headers={"Authorization": f"Bearer {api_key}"})
-        self.driver: Connection | None = None
-        self.ready: dict[str, Any] = {}
-        self.failed = 0
-
-    # -- the driver --
-
-    def start(self) -> tuple[Connection, dict[str, Any]]:
-        """A started driver and its answer to the hello (DriverError if there is none)."""
-        driver = Connection(self.command, self.redactor)
-        try:
-            ready = driver.request({"type": "hello", "protocol": PROTOCOL_VERSION,
-                                    "base_url": self.base_url, "api_key": self.api_key,
-                                    "timeout_s": self.timeout}, self.timeout, "the hello")
-        except BaseException:
-            driver.close()
-            raise
-        return driver, ready
-
-    def live(self) -> Connection:
-        """The driver, started afresh if a check broke it, so checks fail one at a time."""
-        if self.driver is None:
-            self.driver, _ = self.start()
-        return self.driver
-
-    def call(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
-        return self.live().request({"op": op, "args": args}, self.timeout, op)
-
-    def close(self) -> None:
-        if self.driver is not None:
-            self.driver.close()
-        self.http.close()
-
-    # -- reporting --
-
-    def check(self, name: str, run: Callable[[], str]) -> None:
-        try:
-            line = f"PASS  {name}: {run()}"
-        except (CheckFailed, DriverError) as error:
-            self.failed += 1
-            line = f"FAIL  {name}: {' '.join(str(error).split())}"
-            if isinstance(error, DriverError):
-                line += " (a driver answers every request it is sent, and keeps running)"
-            if isinstance(error, DriverError) and self.driver is not None:
-                self.driver.close()
-                self.driver = None
-        self.write(self.redactor.text(line))
-
-    # -- plain HTTP, to set up and to see what the emulator holds --
-
-    def new_upload(self, size: int) -> str:
-        answer = self.http.post("uploads", json=_upload_body("check.bin", size))
-        answer.raise_for_status()
-        return str(answer.json()["id"])
-
-    def http_part(self, upload_id: str, data: bytes) -> str:
-        answer = self.http.post(f"uploads/{upload_id}/parts",
-                                files={"data": ("part.bin", data, "application/octet-stream")})
-        answer.raise_for_status()
-        return str(answer.json()["id"])
-
-    def http_complete(self, upload_id: str, part_ids: list[str], md5: str) -> httpx.Response:
-        return self.http.post(f"uploads/{upload_id}/complete",
-                              json={"part_ids": part_ids, "md5": md5})
-
-
-def _result(reply: dict[str, Any], op: str) -> dict[str, Any]:
-    """A success reply's result, or why the reply is not one."""
-    if reply.get("ok") is not True or not isinstance(reply.get("result"), dict):
-        raise CheckFailed(f"expected {{ok: true, result: {{...}}}} for {op}, got "
-                          f"{_short(reply)} (answer a call that returned with its result)")
-    result: dict[str, Any] = reply["result"]
-    return result
-
-
-def _error(reply: dict[str, Any], op: str) -> dict[str, Any]:
-    """A failure reply's error, or why the reply is not one."""
-    error = reply.get("error")
-    if reply.get("ok") is not False or not isinstance(error, dict) \
-            or not isinstance(error.get("class"), str):
-        raise CheckFailed(f"expected {{ok: false, error: {{class, ...}}}} for {op}, got "
-                          f"{_short(reply)}")
-    return error
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 200 else text[:200] + "..."
-
-
-def _upload_body(filename: str, size: int) -> dict[str, Any]:
-    return {"bytes": size, "filename": filename, "purpose": "assistants",
-            "mime_type": "application/octet-stream"}
-
-
 # -- the checks, in the order they run --
 
-def check_ready(c: _Checker, ready: dict[str, Any]) -> str:
+def check_ready(c: DriverHarness, ready: dict[str, Any]) -> str:
     problems = []
     if ready.get("type") != "ready":
         problems.append(f"its type is {ready.get('type')!r}, not 'ready'")
@@ -170,17 +69,17 @@ def check_ready(c: _Checker, ready: dict[str, Any]) -> str:
     elif "uploads" in lacks:
         problems.append("it lacks the Uploads API: a run would stop at once")
     if problems:
-        raise CheckFailed(f"{'; '.join(problems)} (fix the ready message: {_short(ready)})")
+        raise CheckFailed(f"{'; '.join(problems)} (fix the ready message: {short(ready)})")
     offered = ", ".join(operations or FOUR_OPERATIONS)
     return f"{ready['sdk']} {ready['version']}, offers {offered}"
 
 
-def check_create(c: _Checker) -> str:
-    body = _upload_body("created-by-driver.bin", 3)
-    result = _result(c.call("create", {"body": body}), "create")
+def check_create(c: DriverHarness) -> str:
+    body = upload_body("created-by-driver.bin", 3)
+    result = result_of(c.call("create", {"body": body}), "create")
     if not isinstance(result.get("id"), str) or result.get("bytes") != 3 \
             or result.get("filename") != body["filename"]:
-        raise CheckFailed(f"its result is not the upload the emulator made: {_short(result)} "
+        raise CheckFailed(f"its result is not the upload the emulator made: {short(result)} "
                           "(return the SDK's result as JSON, unchanged)")
     try:  # the emulator holds it: a part added by plain HTTP is accepted
         c.http_part(result["id"], b"abc")
@@ -189,14 +88,14 @@ def check_create(c: _Checker) -> str:
     return f"made {result['id']}"
 
 
-def check_part(c: _Checker, data: bytes) -> str:
+def check_part(c: DriverHarness, data: bytes) -> str:
     """A part through the driver; the emulator then assembles it and checks its md5."""
     upload_id = c.new_upload(len(data))
     args: dict[str, Any] = {"upload_id": upload_id, "size": len(data), "filename": "part.bin"}
     with _part_file(data, args):
-        result = _result(c.call("add_part", args), "add_part")
+        result = result_of(c.call("add_part", args), "add_part")
     if not isinstance(result.get("id"), str):
-        raise CheckFailed(f"its result has no part id: {_short(result)}")
+        raise CheckFailed(f"its result has no part id: {short(result)}")
     answer = c.http_complete(upload_id, [result["id"]], hashlib.md5(data).hexdigest())
     if answer.status_code != 200:
         raise CheckFailed(f"the emulator holds other bytes than were sent (completing with "
@@ -221,37 +120,37 @@ def _how(args: dict[str, Any]) -> str:
     return "a temporary file, args.path" if "path" in args else "args.data_base64"
 
 
-def check_empty_part(c: _Checker) -> str:
+def check_empty_part(c: DriverHarness) -> str:
     upload_id = c.new_upload(1)
     reply = c.call("add_part", {"upload_id": upload_id, "size": 0, "filename": "part.bin",
                                 "data_base64": ""})
     if reply.get("ok") is True:
-        _result(reply, "add_part")
+        result_of(reply, "add_part")
         return "the emulator's answer came back as a result"
-    error = _error(reply, "add_part")
+    error = error_of(reply, "add_part")
     if not isinstance(error.get("status"), int):
-        raise CheckFailed(f"the empty part never reached the emulator: {_short(error)} "
+        raise CheckFailed(f"the empty part never reached the emulator: {short(error)} "
                           "(send an empty part as any other)")
     return f"the emulator's refusal came back ({error['status']})"
 
 
-def check_complete(c: _Checker) -> str:
+def check_complete(c: DriverHarness) -> str:
     data = b"completed by the driver"
     upload_id = c.new_upload(len(data))
     part_id = c.http_part(upload_id, data)
-    result = _result(c.call("complete", {"upload_id": upload_id, "body": {
+    result = result_of(c.call("complete", {"upload_id": upload_id, "body": {
         "part_ids": [part_id], "md5": hashlib.md5(data).hexdigest()}}), "complete")
     if result.get("status") != "completed" or not isinstance(result.get("file"), dict):
-        raise CheckFailed(f"its result is not the completed upload: {_short(result)} (pass "
+        raise CheckFailed(f"its result is not the completed upload: {short(result)} (pass "
                           "body, part_ids and md5, to the SDK's complete unchanged)")
     return "completed, with its md5"
 
 
-def check_cancel(c: _Checker) -> str:
+def check_cancel(c: DriverHarness) -> str:
     upload_id = c.new_upload(3)
-    result = _result(c.call("cancel", {"upload_id": upload_id}), "cancel")
+    result = result_of(c.call("cancel", {"upload_id": upload_id}), "cancel")
     if result.get("status") != "cancelled":
-        raise CheckFailed(f"its result is not the cancelled upload: {_short(result)}")
+        raise CheckFailed(f"its result is not the cancelled upload: {short(result)}")
     after = c.http.post(f"uploads/{upload_id}/parts",
                         files={"data": ("part.bin", b"abc", "application/octet-stream")})
     if after.status_code == 200:
@@ -259,9 +158,9 @@ def check_cancel(c: _Checker) -> str:
     return "cancelled"
 
 
-def check_refusal(c: _Checker) -> str:
+def check_refusal(c: DriverHarness) -> str:
     expected = c.http.post("uploads/upload_none_such/cancel")
-    error = _error(c.call("cancel", {"upload_id": "upload_none_such"}), "a refused cancel")
+    error = error_of(c.call("cancel", {"upload_id": "upload_none_such"}), "a refused cancel")
     problems = []
     if error.get("status") != expected.status_code:
         problems.append(f"status is {error.get('status')!r}, the emulator's "
@@ -269,15 +168,15 @@ def check_refusal(c: _Checker) -> str:
     body = error.get("body")
     inner = body.get("error", body) if isinstance(body, dict) else None
     if not isinstance(inner, dict) or not isinstance(inner.get("message"), str):
-        problems.append(f"body is {_short(body)}, not the error envelope's error object")
+        problems.append(f"body is {short(body)}, not the error envelope's error object")
     if problems:
         raise CheckFailed(f"{'; '.join(problems)} (report the SDK's exception: class, "
                           "status, body)")
     return f"{error['class']}, status {error['status']}, with the error body"
 
 
-def check_lost_answer(c: _Checker) -> str:
-    reply = c.call("create", {"body": _upload_body("lost.bin", 1),
+def check_lost_answer(c: DriverHarness) -> str:
+    reply = c.call("create", {"body": upload_body("lost.bin", 1),
                               "users_client": {"lose_first_answer": True}})
     problem = lost_answer_problem(reply)
     if problem is not None:
@@ -285,16 +184,16 @@ def check_lost_answer(c: _Checker) -> str:
     return f"the first answer withheld; {len(reply['http'])} request(s) sent in all"
 
 
-def check_unknown(c: _Checker) -> str:
-    error = _error(c.call("no_such_operation", {}), "an unknown operation")
+def check_unknown(c: DriverHarness) -> str:
+    error = error_of(c.call("no_such_operation", {}), "an unknown operation")
     if error["class"] != "Unsupported":
         raise CheckFailed(f"its class is {error['class']!r}: answer an operation you do not "
                           "run with class Unsupported")
-    _result(c.call("create", {"body": _upload_body("after-unknown.bin", 1)}), "create")
+    result_of(c.call("create", {"body": upload_body("after-unknown.bin", 1)}), "create")
     return "answered Unsupported, and went on working"
 
 
-def check_concurrent(c: _Checker) -> str:
+def check_concurrent(c: DriverHarness) -> str:
     """Two creates in flight at once: each reply must carry its own request's id."""
     driver = c.live()
     replies: dict[str, Any] = {}
@@ -302,7 +201,7 @@ def check_concurrent(c: _Checker) -> str:
     def send(name: str) -> None:
         try:
             replies[name] = driver.request(
-                {"op": "create", "args": {"body": _upload_body(name, 1)}}, c.timeout, "create")
+                {"op": "create", "args": {"body": upload_body(name, 1)}}, c.timeout, "create")
         except DriverError as error:
             replies[name] = error
 
@@ -315,7 +214,7 @@ def check_concurrent(c: _Checker) -> str:
     for name in names:
         if isinstance(replies[name], DriverError):
             raise replies[name]
-        result = _result(replies[name], "create")
+        result = result_of(replies[name], "create")
         if result.get("filename") != name:
             raise CheckFailed(f"the reply to the create of {name} holds "
                               f"{result.get('filename')!r}: repeat each request's id in "
@@ -323,7 +222,7 @@ def check_concurrent(c: _Checker) -> str:
     return "each reply answered its own request"
 
 
-def check_bye(c: _Checker, exit_seconds: float) -> str:
+def check_bye(c: DriverHarness, exit_seconds: float) -> str:
     driver = c.live()
     c.driver = None  # whatever happens, this driver is done
     try:
@@ -333,7 +232,7 @@ def check_bye(c: _Checker, exit_seconds: float) -> str:
         driver.close()
 
 
-def check_end_of_stdin(c: _Checker, exit_seconds: float) -> str:
+def check_end_of_stdin(c: DriverHarness, exit_seconds: float) -> str:
     driver, _ = c.start()
     try:
         driver.close_stdin()
@@ -356,7 +255,7 @@ def driver_check(command: str, timeout: float, write: Callable[[str], None], *,
                  exit_seconds: float = EXIT_SECONDS) -> int:
     api_key = "sk-check-" + secrets.token_hex(16)
     with EmulatorServer(EmulatorConfig(api_key=api_key)) as server:
-        c = _Checker(command, server.base_url, api_key, timeout, write)
+        c = DriverHarness(command, server.base_url, api_key, timeout, write)
         try:
             try:
                 c.driver, c.ready = c.start()
